@@ -1,0 +1,216 @@
+/* event.c: trace events as JSON Lines; see event.h and docs/trace-format.md. */
+#include "event.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errnames.h"
+#include "sockstate.h"
+
+void event_init(struct event *e)
+{
+    memset(e, 0, sizeof *e);
+    e->fd = -1;
+    e->fd2 = -1;
+    e->state = TCPS_NONE;
+    e->rxq = -1;
+    e->txq = -1;
+    e->bytes = -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t need;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+    if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
+size_t json_escape_bytes(const void *data, size_t len, char *out, size_t cap)
+{
+    const unsigned char *p = data;
+    size_t i = 0, o = 0;
+    if (cap == 0)
+        return 0;
+    while (i < len) {
+        char tmp[8];
+        size_t tn = 0, consumed = 1;
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)c;
+            tn = 2;
+        } else if (c == '\n') {
+            memcpy(tmp, "\\n", 2);
+            tn = 2;
+        } else if (c == '\r') {
+            memcpy(tmp, "\\r", 2);
+            tn = 2;
+        } else if (c == '\t') {
+            memcpy(tmp, "\\t", 2);
+            tn = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            tn = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", c);
+        } else if (c < 0x80) {
+            tmp[0] = (char)c;
+            tn = 1;
+        } else {
+            size_t k = utf8_seq(p + i, len - i);
+            if (k == 0) {
+                memcpy(tmp, "\\ufffd", 6);
+                tn = 6;
+            } else {
+                memcpy(tmp, p + i, k);
+                tn = k;
+                consumed = k;
+            }
+        }
+        if (o + tn + 1 > cap)
+            break;
+        memcpy(out + o, tmp, tn);
+        o += tn;
+        i += consumed;
+    }
+    out[o] = '\0';
+    return i;
+}
+
+/* A small appender over a fixed buffer: once full, further text is dropped
+ * and `full` is set, so the caller can retry with less. */
+struct out {
+    char *buf;
+    size_t cap, len;
+    bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+    if (o->full)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->len) {
+        o->full = true;
+        o->buf[o->len] = '\0';
+        return;
+    }
+    o->len += (size_t)n;
+}
+
+static void put_str(struct out *o, const char *key, const char *val)
+{
+    if (val == NULL) {
+        put(o, ",\"%s\":null", key);
+        return;
+    }
+    char esc[EVENT_MAX];
+    json_escape_bytes(val, strlen(val), esc, sizeof esc);
+    put(o, ",\"%s\":\"%s\"", key, esc);
+}
+
+static void encode(const struct event *e, struct out *o, size_t preview)
+{
+    put(o, "{\"v\":%d,\"seq\":%llu,\"ts_ns\":%llu,\"pid\":%d,\"ppid\":%d", TRACE_FORMAT_VERSION,
+        (unsigned long long)e->seq, (unsigned long long)e->ts_ns, (int)e->pid, (int)e->ppid);
+    put_str(o, "role", e->role);
+    put_str(o, "kind", e->kind);
+    put_str(o, "call", e->call);
+    put_str(o, "args", e->args);
+    if (e->fd >= 0)
+        put(o, ",\"fd\":%d", e->fd);
+    else
+        put(o, ",\"fd\":null");
+    if (e->fd2 >= 0)
+        put(o, ",\"fd2\":%d", e->fd2);
+    if (e->call != NULL && strcmp(e->kind ? e->kind : "", "call") == 0)
+        put(o, ",\"ret\":%lld", e->ret);
+    else
+        put(o, ",\"ret\":null");
+    put_str(o, "errno", e->err ? errno_name(e->err) : NULL);
+    put_str(o, "sock", e->sock);
+    put_str(o, "local", e->local[0] ? e->local : NULL);
+    put_str(o, "peer", e->peer[0] ? e->peer : NULL);
+    if (e->addr[0])
+        put_str(o, "addr", e->addr);
+    put_str(o, "state", tcp_state_name(e->state));
+    put_str(o, "state_src", e->state != TCPS_NONE ? e->state_src : NULL);
+    if (e->rxq >= 0)
+        put(o, ",\"rxq\":%d,\"txq\":%d", e->rxq, e->txq);
+    if (e->src_file != NULL) {
+        char esc[512];
+        json_escape_bytes(e->src_file, strlen(e->src_file), esc, sizeof esc);
+        put(o, ",\"src\":\"%s:%d\"", esc, e->src_line);
+    } else {
+        put(o, ",\"src\":null");
+    }
+    if (e->dur_ns)
+        put(o, ",\"dur_ns\":%llu", (unsigned long long)e->dur_ns);
+    if (e->what != NULL)
+        put_str(o, "what", e->what);
+    if (e->text != NULL)
+        put_str(o, "text", e->text);
+    if (e->bytes >= 0) {
+        put(o, ",\"bytes\":%lld", e->bytes);
+        size_t n = e->data_len < preview ? e->data_len : preview;
+        if (e->data != NULL && n > 0) {
+            char esc[EVENT_PREVIEW * 6 + 8];
+            size_t used = json_escape_bytes(e->data, n, esc, sizeof esc);
+            put(o, ",\"data\":\"%s\",\"hex\":\"", esc);
+            const unsigned char *d = e->data;
+            for (size_t i = 0; i < used; i++)
+                put(o, "%02x", d[i]);
+            put(o, "\",\"trunc\":%s", used < (size_t)e->bytes ? "true" : "false");
+        }
+    }
+    if (e->dropped)
+        put(o, ",\"dropped\":%llu", (unsigned long long)e->dropped);
+    put(o, "}\n");
+}
+
+size_t event_encode(const struct event *e, char *buf, size_t cap)
+{
+    /* Try the full preview, then less, then none: the line must stay whole. */
+    static const size_t previews[] = {EVENT_PREVIEW, 16, 0};
+    for (size_t i = 0; i < sizeof previews / sizeof previews[0]; i++) {
+        struct out o = {.buf = buf, .cap = cap, .len = 0, .full = false};
+        encode(e, &o, previews[i]);
+        if (!o.full)
+            return o.len;
+    }
+    /* Even the smallest form did not fit: say so in a line that does. */
+    int n = snprintf(buf, cap, "{\"v\":%d,\"pid\":%d,\"kind\":\"note\",\"text\":\"event too large\"}\n",
+                     TRACE_FORMAT_VERSION, (int)e->pid);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}

@@ -1,0 +1,4 @@
+/* quiet.c: the per-thread counter of quiet.h. */
+#include "quiet.h"
+
+__thread int sockscope_quiet_depth;

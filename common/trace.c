@@ -1,0 +1,245 @@
+/* trace.c: sinks for trace events; see trace.h. */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "quiet.h"
+
+struct trace_state trace_g = {.file_fd = -1, .viewer_fd = -1};
+
+static __thread char role_buf[17];
+static bool viewer_wanted;
+
+uint64_t trace_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *trace_role(void)
+{
+    /* The name can change at any time (prctl(PR_SET_NAME) in the
+     * lesson); asking costs one system call. */
+    if (prctl(PR_GET_NAME, role_buf, 0, 0, 0) == -1)
+        snprintf(role_buf, sizeof role_buf, "?");
+    return role_buf;
+}
+
+/* The tracer's own fds live high, so the lesson's first socket is fd 3
+ * as the student expects. */
+#define SINK_FD_MIN 200
+
+static int move_high(int fd)
+{
+    if (fd == -1 || fd >= SINK_FD_MIN)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, SINK_FD_MIN);
+    if (high == -1)
+        return fd;
+    close(fd);
+    return high;
+}
+
+static int open_file_sink(const char *path, bool truncate)
+{
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+    int fd = open(path, flags, 0600);
+    if (fd == -1)
+        fprintf(stderr, "sockscope: cannot write the trace to %s: %s\n", path, strerror(errno));
+    return move_high(fd);
+}
+
+static int connect_viewer(const char *path)
+{
+    int fd = -1;
+    quiet_begin();
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path)
+        goto out;
+    strcpy(sun.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        goto out;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+        close(fd);
+        fd = -1;
+    }
+    fd = move_high(fd);
+out:
+    quiet_end();
+    return fd;
+}
+
+/* Find `--step` and `--trace FILE` (or --trace=FILE) in a lesson's
+ * arguments. The lesson's own option parser accepts and skips them. */
+static void scan_args(int argc, char **argv, bool *step, const char **file)
+{
+    for (int i = 1; i < argc && argv[i] != NULL; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--step") == 0)
+            *step = true;
+        else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc)
+            *file = argv[++i];
+        else if (strncmp(argv[i], "--trace=", 8) == 0)
+            *file = argv[i] + 8;
+    }
+}
+
+void trace_setup(int argc, char **argv, bool linked)
+{
+    bool step = false;
+    const char *file = NULL;
+    if (linked && argv != NULL)
+        scan_args(argc, argv, &step, &file);
+
+    const char *env = getenv("SOCKSCOPE_STEP");
+    if (env != NULL && *env != '\0' && strcmp(env, "0") != 0)
+        step = true;
+
+    /* The first traced process of a session owns the trace file: it
+     * truncates it, and its children (forked or run) append. */
+    const char *root = getenv("SOCKSCOPE_ROOT_PID");
+    bool is_root = root == NULL || atoi(root) == 0;
+    trace_g.pid = getpid();
+    trace_g.ppid = getppid();
+    trace_g.root_pid = is_root ? trace_g.pid : (pid_t)atoi(root);
+    if (is_root) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", (int)trace_g.pid);
+        setenv("SOCKSCOPE_ROOT_PID", buf, 1);
+    }
+
+    if (file != NULL) {
+        /* Programs this one runs trace into the same file. */
+        setenv("SOCKSCOPE_TRACE", file, 1);
+    } else {
+        file = getenv("SOCKSCOPE_TRACE");
+        if (file != NULL && *file == '\0')
+            file = NULL;
+    }
+    if (step)
+        setenv("SOCKSCOPE_STEP", "1", 1);
+
+    if (file != NULL && trace_g.file_fd == -1)
+        trace_g.file_fd = open_file_sink(file, is_root);
+
+    const char *sock = getenv("SOCKSCOPE_SOCKET");
+    if (sock != NULL && *sock != '\0' && strlen(sock) < sizeof trace_g.viewer_path) {
+        snprintf(trace_g.viewer_path, sizeof trace_g.viewer_path, "%s", sock);
+        viewer_wanted = true;
+        if (trace_g.viewer_fd == -1)
+            trace_g.viewer_fd = connect_viewer(sock);
+    }
+    trace_g.step = step;
+    trace_g.active = step || trace_g.file_fd != -1 || viewer_wanted;
+}
+
+void trace_after_fork_child(void)
+{
+    trace_g.pid = getpid();
+    trace_g.ppid = getppid();
+    trace_g.seq = 0;
+    trace_g.dropped = 0;
+    if (trace_g.viewer_fd != -1) {
+        /* The parent's connection is the parent's: step mode answers
+         * each process on its own connection. */
+        quiet_begin();
+        close(trace_g.viewer_fd);
+        quiet_end();
+        trace_g.viewer_fd = -1;
+    }
+    if (viewer_wanted)
+        trace_g.viewer_fd = connect_viewer(trace_g.viewer_path);
+}
+
+int trace_viewer_fd(void)
+{
+    return trace_g.viewer_fd;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+    /* A file write of one short line completes at once; bound the loop. */
+    for (int tries = 0; len > 0 && tries < 100; tries++) {
+        ssize_t n = write(fd, buf, len);
+        if (n == -1) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+void trace_emit(struct event *e)
+{
+    int saved = errno;
+    quiet_begin();
+    e->seq = ++trace_g.seq;
+    if (e->ts_ns == 0)
+        e->ts_ns = trace_now_ns();
+    e->pid = trace_g.pid;
+    e->ppid = trace_g.ppid;
+    if (e->role == NULL)
+        e->role = trace_role();
+    e->dropped = trace_g.dropped;
+
+    char line[EVENT_MAX];
+    size_t len = event_encode(e, line, sizeof line);
+
+    if (trace_g.file_fd != -1)
+        write_all(trace_g.file_fd, line, len);
+    if (trace_g.viewer_fd != -1) {
+        /* Step events must reach the viewer: it is waiting to answer them. */
+        int flags = MSG_NOSIGNAL | (strcmp(e->kind, "step") == 0 ? 0 : MSG_DONTWAIT);
+        ssize_t n;
+        do {
+            n = send(trace_g.viewer_fd, line, len, flags);
+        } while (n == -1 && errno == EINTR);
+        if (n == -1) {
+            trace_g.dropped++;
+            if (errno != EAGAIN) {
+                /* The viewer went away: stop trying. */
+                close(trace_g.viewer_fd);
+                trace_g.viewer_fd = -1;
+            }
+        }
+    } else if (viewer_wanted) {
+        trace_g.dropped++;
+    }
+    quiet_end();
+    errno = saved;
+}
+
+void trace_note(const char *text)
+{
+    struct event e;
+    event_init(&e);
+    e.kind = "note";
+    e.text = text;
+    trace_emit(&e);
+}
+
+void trace_finish(void)
+{
+    if (!trace_g.active)
+        return;
+    if (trace_g.dropped > 0) {
+        char text[96];
+        snprintf(text, sizeof text, "the viewer could not take %llu events",
+                 (unsigned long long)trace_g.dropped);
+        trace_note(text);
+    }
+}
