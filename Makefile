@@ -58,18 +58,28 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 PROGRAMS := $(LESSONS) $(UNITS) $(PRELOAD)
 
-.PHONY: all deps run test unit integration bench fuzz clean asan
+# Each area of the project (the viewer, WebSocket, benchmarks...) may add
+# its programs and rules in a fragment of this Makefile: mk/AREA.mk. A
+# fragment appends to EXTRA_PROGRAMS, TEST_PREREQS, BENCH_PREREQS,
+# FUZZ_TARGETS.
+EXTRA_PROGRAMS :=
+TEST_PREREQS :=
+BENCH_PREREQS :=
+FUZZ_TARGETS :=
+include $(wildcard mk/*.mk)
+
+.PHONY: all deps run test integration bench fuzz clean asan
 .DEFAULT_GOAL := all
 
 all: deps $(PROGRAMS) $(EXTRA_PROGRAMS)
 
 # Install missing build packages (once; again when the list changes).
 deps: $(BUILD)/.deps-build
-$(BUILD)/.deps-build: scripts/deps.sh
+$(BUILD)/.deps-build: scripts/deps.sh $(wildcard scripts/packages/build*.txt)
 	@mkdir -p $(@D)
 	@scripts/deps.sh build
 	@touch $@
-$(BUILD)/.deps-test: scripts/deps.sh
+$(BUILD)/.deps-test: scripts/deps.sh $(wildcard scripts/packages/*.txt)
 	@mkdir -p $(@D)
 	@scripts/deps.sh test
 	@touch $@
@@ -114,11 +124,11 @@ $(BUILD)/bench/%-wrapped: bench/%.c $(LIB)
 	$(CC) $(BASE_CFLAGS) $(SRCPOS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
 
 # --- running -------------------------------------------------------------------
+# What `make run` starts; the viewer's fragment (mk/) sets it to the menu.
+RUN_CMD ?= $(BIN)/02-call-sequence --step
 run: all
-	$(BIN)/02-call-sequence --step
+	$(RUN_CMD)
 
-unit: all
-	@$(PYTHON) tests/run_units.py $(UNITS)
 
 integration: all $(BUILD)/.deps-test
 	@$(PYTHON) tests/run_integration.py --bin $(BIN) --build $(BUILD)
@@ -127,7 +137,7 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin SAN=1 all
 
 # Everything, plain then under the sanitizers; exits non-zero if any fails.
-test: $(BUILD)/.deps-test
+test: $(BUILD)/.deps-test $(TEST_PREREQS)
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
 	@$(PYTHON) tests/run_all.py --plain-bin $(BIN) --plain-build $(BUILD) \
@@ -135,8 +145,10 @@ test: $(BUILD)/.deps-test
 
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%-plain,$(BENCH_SRC)) \
            $(patsubst bench/%.c,$(BUILD)/bench/%-wrapped,$(BENCH_SRC))
-bench: all $(BENCHES)
+bench: all $(BENCHES) $(BENCH_PREREQS)
 	@$(PYTHON) bench/run_bench.py --build $(BUILD) --bin $(BIN)
+
+fuzz: $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build bin

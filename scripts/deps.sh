@@ -1,21 +1,20 @@
 #!/bin/sh
-# Install the Debian packages sockscope needs to build and test, when missing.
+# Install the Debian packages sockscope needs, when missing.
 #
-#   scripts/deps.sh build   what `make` needs (compiler, libraries)
-#   scripts/deps.sh test    also the real peers the tests run (ss, nc, ...)
+#   scripts/deps.sh build   what `make` needs: scripts/packages/build*.txt
+#   scripts/deps.sh test    also what the tests run: scripts/packages/test*.txt
 #
-# As root it runs apt-get; as another user it uses sudo when sudo works
-# without a password prompt, and otherwise stops and prints the exact
-# command to run.
+# One package name a line in those files; '#' starts a comment. As root it
+# runs apt-get; as another user it uses sudo when sudo works without a
+# password, and otherwise stops and prints the exact command to run.
 set -eu
 
-build_pkgs="gcc make pkg-config libncurses-dev libreadline-dev libcunit1-dev \
-libpcap-dev libssl-dev libjansson-dev"
-test_pkgs="iproute2 iputils-ping netcat-openbsd socat procps python3 tshark \
-python3-websockets util-linux curl"
+here=$(dirname "$0")
+lists="$here/packages/build*.txt"
+[ "${1:-build}" = test ] && lists="$lists $here/packages/test*.txt"
 
-want="$build_pkgs"
-[ "${1:-build}" = test ] && want="$build_pkgs $test_pkgs"
+# shellcheck disable=SC2086
+want=$(cat $lists 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
 
 missing=""
 for p in $want; do
@@ -31,12 +30,12 @@ if [ "$(id -u)" = 0 ]; then
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     run="sudo -n"
 else
-    echo "sockscope: these packages are missing and I cannot install them without root." >&2
+    echo "sockscope: these packages are missing and installing them needs root." >&2
     echo "Run this, then try again:" >&2
     echo "    sudo apt-get update && sudo apt-get install -y$missing" >&2
     exit 1
 fi
-# tshark asks whether ordinary users may capture; answer no, non-interactively.
+# tshark asks whether ordinary users may capture; answer no, without asking.
 echo "wireshark-common wireshark-common/install-setuid boolean false" |
     $run debconf-set-selections 2>/dev/null || true
 export DEBIAN_FRONTEND=noninteractive
