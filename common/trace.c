@@ -107,8 +107,8 @@ void trace_setup(int argc, char **argv, bool linked)
     if (env != NULL && *env != '\0' && strcmp(env, "0") != 0)
         step = true;
 
-    /* The first traced process of a session owns the trace file: it
-     * truncates it, and its children (forked or run) append. */
+    /* The first traced process of a session is its root: quitting step
+     * mode ends it, and its children with it. */
     const char *root = getenv("SOCKSCOPE_ROOT_PID");
     bool is_root = root == NULL || atoi(root) == 0;
     trace_g.pid = getpid();
@@ -120,7 +120,11 @@ void trace_setup(int argc, char **argv, bool linked)
         setenv("SOCKSCOPE_ROOT_PID", buf, 1);
     }
 
+    /* `--trace FILE` starts a new trace; SOCKSCOPE_TRACE appends, so that
+     * several programs (a server and a client) can share one file. */
+    bool truncate = false;
     if (file != NULL) {
+        truncate = is_root;
         /* Programs this one runs trace into the same file. */
         setenv("SOCKSCOPE_TRACE", file, 1);
     } else {
@@ -132,7 +136,7 @@ void trace_setup(int argc, char **argv, bool linked)
         setenv("SOCKSCOPE_STEP", "1", 1);
 
     if (file != NULL && trace_g.file_fd == -1)
-        trace_g.file_fd = open_file_sink(file, is_root);
+        trace_g.file_fd = open_file_sink(file, truncate);
 
     const char *sock = getenv("SOCKSCOPE_SOCKET");
     if (sock != NULL && *sock != '\0' && strlen(sock) < sizeof trace_g.viewer_path) {

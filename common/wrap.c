@@ -118,6 +118,9 @@ struct fdinfo {
     bool addrs_fixed; /* a connected TCP socket: its addresses never change */
     struct sock_kind kind;
     char local[ADDR_STRLEN], peer[ADDR_STRLEN];
+    /* The same addresses as the kernel gave them: once the connection has
+     * gone to TIME_WAIT, getpeername fails, and only these can find it. */
+    struct sockaddr_storage local_sa, peer_sa;
 };
 
 static struct fdinfo fdtab[FD_TABLE];
@@ -200,17 +203,17 @@ static void fill_truth(struct event *e, int fd)
         return;
     e->sock = sock_kind_name(&k);
     struct fdinfo *fi = fdinfo_of(fd);
+    struct sockaddr_storage lsa, psa;
     if (fi != NULL && fi->addrs_fixed) {
         memcpy(e->local, fi->local, sizeof e->local);
         memcpy(e->peer, fi->peer, sizeof e->peer);
     } else {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && len > sizeof(sa_family_t))
-            addr_format((struct sockaddr *)&ss, len, e->local, sizeof e->local);
-        len = sizeof ss;
-        if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-            addr_format((struct sockaddr *)&ss, len, e->peer, sizeof e->peer);
+        socklen_t len = sizeof lsa;
+        if (getsockname(fd, (struct sockaddr *)&lsa, &len) == 0 && len > sizeof(sa_family_t))
+            addr_format((struct sockaddr *)&lsa, len, e->local, sizeof e->local);
+        len = sizeof psa;
+        if (getpeername(fd, (struct sockaddr *)&psa, &len) == 0)
+            addr_format((struct sockaddr *)&psa, len, e->peer, sizeof e->peer);
     }
     if (sock_kind_is_tcp(&k)) {
         struct tcp_info ti;
@@ -230,7 +233,19 @@ static void fill_truth(struct event *e, int fd)
             e->state != TCPS_SYN_SENT && e->state != TCPS_SYN_RECEIVED && !fi->addrs_fixed) {
             memcpy(fi->local, e->local, sizeof fi->local);
             memcpy(fi->peer, e->peer, sizeof fi->peer);
+            fi->local_sa = lsa;
+            fi->peer_sa = psa;
             fi->addrs_fixed = true;
+        }
+        if (e->state == TCPS_CLOSED && fi != NULL && fi->addrs_fixed) {
+            /* The fd's socket says CLOSED, but its connection may live on
+             * in TIME_WAIT, which the kernel keeps apart from the fd. */
+            struct diag_sock ds;
+            if (diag_query_tcp((struct sockaddr *)&fi->local_sa, (struct sockaddr *)&fi->peer_sa,
+                               &ds) == 0) {
+                e->state = ds.state;
+                e->state_src = "sock_diag";
+            }
         }
     }
     if (e->state != TCPS_LISTEN) {
@@ -409,9 +424,10 @@ static int accept_common(const char *name, int fd, struct sockaddr *sa, socklen_
     struct call c;
     call_begin(&c, name, fd);
     if (four) {
-        char f[48];
-        snprintf(c.args, sizeof c.args, "accept4(%d, %s)", fd,
-                 flags ? name_socktype(flags, f, sizeof f) + 4 : "0");
+        snprintf(c.args, sizeof c.args, "accept4(%d, %s%s%s)", fd,
+                 (flags & SOCK_NONBLOCK) ? "SOCK_NONBLOCK" : "",
+                 (flags & SOCK_NONBLOCK) && (flags & SOCK_CLOEXEC) ? "|" : "",
+                 (flags & SOCK_CLOEXEC) ? "SOCK_CLOEXEC" : (flags ? "" : "0"));
     } else {
         snprintf(c.args, sizeof c.args, "accept(%d)", fd);
     }
@@ -744,6 +760,12 @@ int WRAP(close)(int fd)
     socklen_t ll = sizeof local, pl = sizeof peer;
     bool have_local = getsockname(fd, (struct sockaddr *)&local, &ll) == 0;
     bool have_peer = getpeername(fd, (struct sockaddr *)&peer, &pl) == 0;
+    struct fdinfo *fi = fdinfo_of(fd);
+    if (!have_peer && fi != NULL && fi->addrs_fixed) {
+        local = fi->local_sa;
+        peer = fi->peer_sa;
+        have_local = have_peer = true;
+    }
     if (tcp && have_local && !have_peer && before.state == TCPS_LISTEN) {
         /* A listener's peer is the zero address: if another process still
          * holds this socket, sock_diag still finds it listening. */

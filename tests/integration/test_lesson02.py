@@ -1,0 +1,251 @@
+"""Lesson 02, the call sequence, and the tracing spine under it."""
+
+import os
+import re
+import socket
+import subprocess
+import time
+
+from harness import plain_only
+
+
+def calls_of(events, role):
+    return [e for e in events if e["kind"] == "call" and e["role"] == role]
+
+
+def test_default_run_trace(ctx):
+    """A default run traces every call in order, with LISTEN, ESTABLISHED on both sides, CLOSE_WAIT on the second closer and FIN_WAIT or TIME_WAIT on the first."""
+    trace = ctx.path("t.jsonl")
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--port", "0", "--trace", trace], check=True)
+    ev = ctx.read_trace(trace)
+    for e in ev:
+        for key in ("v", "ts_ns", "pid", "role", "kind", "call", "fd", "ret", "errno",
+                    "local", "peer", "state", "src"):
+            assert key in e, "event without %s: %s" % (key, e)
+        assert e["v"] == 1
+
+    server = calls_of(ev, "server")
+    client = calls_of(ev, "client")
+    names = [e["call"] for e in server]
+    # The server's sequence, in order (close of the listener last).
+    expect = ["socket", "setsockopt", "bind", "listen", "accept", "recv", "send", "recv",
+              "close", "close"]
+    it = iter(names)
+    assert all(any(n == want for n in it) for want in expect), \
+        "server calls %s do not contain %s in order" % (names, expect)
+    cnames = [e["call"] for e in client]
+    it = iter(cnames)
+    assert all(any(n == want for n in it) for want in ["socket", "connect", "send", "recv", "close"]), cnames
+
+    by = {e["call"]: e for e in server}
+    assert [e for e in server if e["call"] == "listen"][0]["state"] == "LISTEN"
+    acc = [e for e in server if e["call"] == "accept"][0]
+    assert acc["state"] == "ESTABLISHED" and acc["ret"] >= 3
+    conn = [e for e in client if e["call"] == "connect"][0]
+    assert conn["state"] == "ESTABLISHED" and conn["ret"] == 0 and conn["errno"] is None
+    # The 4-tuple seen from both ends is the same pair, swapped.
+    assert acc["local"] == conn["peer"] and acc["peer"] == conn["local"], (acc, conn)
+
+    # The second recv of the server returns 0 and leaves it in CLOSE_WAIT.
+    recvs = [e for e in server if e["call"] == "recv"]
+    assert recvs[0]["ret"] == 5 and recvs[0]["data"] == "hello" and recvs[0]["hex"] == "68656c6c6f"
+    assert recvs[-1]["ret"] == 0 and recvs[-1]["state"] == "CLOSE_WAIT", recvs[-1]
+
+    # The client closes first: after close the kernel holds its side in
+    # FIN_WAIT_1/2 or TIME_WAIT (read through sock_diag).
+    cclose = [e for e in client if e["call"] == "close" and e["peer"]][-1]
+    assert cclose["state_src"] == "sock_diag"
+    assert cclose["state"] in ("FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"), cclose
+    out = r.stdout
+    assert re.search(r"\[client\].*(FIN_WAIT_2|TIME_WAIT)", out), out
+    assert "CLOSE_WAIT" in out and "LISTEN" in out
+    assert out.count("ESTABLISHED") >= 2
+
+    # Source positions point into the lesson.
+    assert by["bind"]["src"].startswith("lessons/02-call-sequence.c:")
+    # Binary-safe: every line was JSON (read_trace checked), and bytes counted.
+    sends = [e for e in client if e["call"] == "send"]
+    assert sends[0]["bytes"] == 5
+
+
+def test_roles_in_two_processes(ctx):
+    """--role server and --role client run each side alone, as in two terminals."""
+    port = ctx.free_port()
+    srv = ctx.start([ctx.lesson("02-call-sequence"), "--role", "server", "--port", str(port)])
+    # Wait (bounded) until the server listens, as ss shows it.
+    for _ in range(100):
+        if ":%d " % port in ctx.ss("state", "listening"):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the server never listened on %d" % port)
+    c = ctx.run([ctx.lesson("02-call-sequence"), "--role", "client", "--port", str(port)],
+                check=True)
+    out, err = srv.communicate(timeout=20)
+    ctx.log(out)
+    assert srv.returncode == 0, err
+    assert "recv(): 5 bytes" in out and "CLOSE_WAIT" in out
+    assert "5 bytes back" in c.stdout
+
+
+def test_step_mode_on_a_terminal(ctx):
+    """Step mode stops before each call with the role, file:line, the call and a sentence; one prompt shows at a time; while paused after accept the state agrees with ss; q ends both processes."""
+    t = ctx.pty([ctx.lesson("02-call-sequence"), "--step", "--port", "0"])
+    prompt = "Enter=run c=continue q=quit ?=keys>"
+    pos = 0
+    port = None
+    # Walk the server to its accept and the client through connect.
+    for step in range(30):
+        pos = t.expect(prompt, timeout=10, start=pos)
+        t.settle(0.2, 2)
+        screen = t.text()
+        m = re.search(r"listening on port (\d+)", screen)
+        if m:
+            port = int(m.group(1))
+        last = screen[:pos].rsplit("step ", 1)[-1]
+        # Exactly one prompt is waiting: no second prompt after this one.
+        assert screen.count(prompt, pos) == 0, "two prompts at once:\n" + screen[pos - 400:]
+        if "next: recv(" in last and "[server]" in screen[:pos].rsplit("\n[", 1)[-1][:10] or \
+                ("next: recv(" in last and "[server] step" in screen[:pos].rsplit("\n\n", 1)[-1]):
+            break
+        t.send("\r")
+    screen = t.text()
+    assert "[server] step 1 at lessons/02-call-sequence.c:" in screen, screen
+    assert "next: socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)" in screen
+    assert "next: bind(3, 127.0.0.1:0)" in screen
+    assert "[client] step" in screen
+    assert port is not None
+    # accept has returned: the server's connection is ESTABLISHED, and ss agrees.
+    assert re.search(r"\[server\] accept\(3\) = 4", screen), screen
+    assert "then: ESTABLISHED 127.0.0.1:%d <-> 127.0.0.1:" % port in screen
+    ss = ctx.ss("state", "established", "( sport = :%d )" % port)
+    assert ":%d" % port in ss, "ss does not show the ESTABLISHED connection:\n" + ss
+    # ? lists the keys, then q quits every process of the lesson.
+    t.send("?\r")
+    t.expect("q      quit", timeout=5, start=pos)
+    t.send("q\r")
+    assert t.wait(10) == 0
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-f", "02-call-sequence --step --port 0"],
+                          capture_output=True, text=True).stdout.split()
+    assert not left, "processes left behind: %s" % left
+    assert ":%d " % port not in ctx.ss("state", "listening"), "the listener was left open"
+
+
+def test_step_continue(ctx):
+    """c at a step prompt runs the rest of the lesson without stopping, in every process."""
+    t = ctx.pty([ctx.lesson("02-call-sequence"), "--step", "--port", "0"])
+    t.expect("Enter=run c=continue q=quit ?=keys>", timeout=10)
+    t.send("c\r")
+    assert t.wait(20) == 0
+    out = t.text()
+    assert out.count("Enter=run") == 1, out
+    assert "close(): the listener too" in out
+
+
+def test_preload_traces_a_program_it_does_not_know(ctx):
+    """A program that knows nothing of sockscope, run under LD_PRELOAD, yields a correct trace (nc as client and server)."""
+    if not os.path.exists("/bin/nc") and not os.path.exists("/usr/bin/nc"):
+        ctx.skip("nc (netcat-openbsd) is not installed")
+    port = ctx.free_port()
+    trace = ctx.path("nc.jsonl")
+    env = {"LD_PRELOAD": ctx.preload, "SOCKSCOPE_TRACE": trace}
+    if ctx.sanitized:
+        # The sanitized library needs its runtimes loaded first. Leaks are
+        # not checked here: nc's own allocations are not ours to judge.
+        runtimes = [subprocess.run(["gcc", "-print-file-name=" + lib], capture_output=True,
+                                   text=True).stdout.strip() for lib in ("libasan.so", "libubsan.so")]
+        env["LD_PRELOAD"] = " ".join(runtimes + [ctx.preload])
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    srv = ctx.start(["nc", "-l", "127.0.0.1", str(port)], env=env)
+    for _ in range(100):
+        if ":%d " % port in ctx.ss("state", "listening"):
+            break
+        time.sleep(0.05)
+    ctx.run(["nc", "-N", "127.0.0.1", str(port)], input="ping over nc\n", env=env, check=True)
+    out, _ = srv.communicate(timeout=10)
+    assert out == "ping over nc\n", out
+    ev = ctx.read_trace(trace)
+    calls = [(e["pid"], e["call"]) for e in ev if e["kind"] == "call"]
+    ctx.log(calls)
+    listen = [e for e in ev if e["call"] == "listen"]
+    assert listen and listen[0]["state"] == "LISTEN" and listen[0]["local"] == "127.0.0.1:%d" % port
+    # nc connects without blocking: connect may say EINPROGRESS, and the
+    # handshake's end shows on the next call on that fd.
+    conn = [e for e in ev if e["call"] == "connect" and e["errno"] in (None, "EINPROGRESS")]
+    assert conn and conn[0]["peer"] == "127.0.0.1:%d" % port, conn
+    later = [e for e in ev if e["pid"] == conn[0]["pid"] and e["fd"] == conn[0]["fd"]
+             and e["kind"] == "call" and e["seq"] > conn[0]["seq"]]
+    assert later and later[0]["state"] == "ESTABLISHED", later[:1]
+    acc = [e for e in ev if e["call"] in ("accept", "accept4") and e["ret"] >= 0]
+    assert acc and acc[0]["peer"] == conn[0]["local"], (acc, conn)
+    sent = "".join(e.get("data", "") for e in ev
+                   if e["kind"] == "call" and e["call"] in ("write", "send") and e.get("bytes", 0) > 0
+                   and e["local"] and e["local"].endswith(conn[0]["local"].rsplit(":", 1)[1]))
+    assert "ping over nc" in sent, sent
+    got = [e for e in ev if e["call"] in ("read", "recv") and e.get("data") == "ping over nc\n"]
+    assert got, "the server's read of the line is not in the trace"
+    assert all(e["src"] is None for e in ev if e["kind"] == "call")
+
+
+def test_error_port_taken(ctx):
+    """A port already taken gets EADDRINUSE explained with its number, and exit 1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = ctx.run([ctx.lesson("02-call-sequence"), "--role", "server", "--port", str(port)])
+    assert r.returncode == 1, r
+    assert "bind failed: EADDRINUSE (Address already in use)" in r.stderr
+    assert "127.0.0.1:%d" % port in r.stderr
+    assert "--port" in r.stderr and "TIME_WAIT" in r.stderr
+
+
+def test_error_nothing_listening(ctx):
+    """Nothing listening gets ECONNREFUSED explained, and exit 1."""
+    port = ctx.free_port()
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--role", "client", "--port", str(port)])
+    assert r.returncode == 1, r
+    assert "connect failed: ECONNREFUSED" in r.stderr
+    assert "why:" in r.stderr and "hint:" in r.stderr
+
+
+def test_error_unknown_host(ctx):
+    """An unknown host gets a message that names it, and exit 1."""
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--role", "client", "--host",
+                 "no-such-host.invalid", "--port", "9"])
+    assert r.returncode == 1, r
+    assert "no-such-host.invalid" in r.stderr and "hint:" in r.stderr
+
+
+def test_error_bad_port(ctx):
+    """A bad port number gets a message that says what a port is, and exit 2."""
+    for bad in ("abc", "70000", "-1", ""):
+        r = ctx.run([ctx.lesson("02-call-sequence"), "--port", bad])
+        assert r.returncode == 2, r
+        assert "port" in r.stderr and "--help" in r.stderr
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--bogus"])
+    assert r.returncode == 2 and "unknown option '--bogus'" in r.stderr, r
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--help"])
+    assert r.returncode == 0 and "--step" in r.stdout and "--trace FILE" in r.stdout
+
+
+@plain_only
+def test_trace_file_survives_a_slow_viewer(ctx):
+    """A viewer that never reads does not block the lesson nor lose the file's events; what it could not take is counted in the trace."""
+    path = ctx.path("viewer.sock")
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    lsock.bind(path)
+    lsock.listen()
+    trace = ctx.path("t.jsonl")
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--port", "0", "--trace", trace],
+                env={"SOCKSCOPE_SOCKET": path}, timeout=30, check=True)
+    ev = ctx.read_trace(trace)
+    assert len([e for e in ev if e["kind"] == "call"]) >= 15
+    # Every event the viewer could not take is counted, and the count is
+    # written to the file before each process ends.
+    dropped = [e.get("dropped", 0) for e in ev]
+    notes = [e["text"] for e in ev if e["kind"] == "note"]
+    if max(dropped) > 0:
+        assert any("could not take" in n for n in notes), notes
+    lsock.close()
