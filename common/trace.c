@@ -26,13 +26,23 @@ uint64_t trace_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The name is asked once and kept until the program renames itself
+ * (prctl(PR_SET_NAME), which the interposer sees) or forks. */
+static __thread bool role_known;
+
 const char *trace_role(void)
 {
-    /* The name can change at any time (prctl(PR_SET_NAME) in the
-     * lesson); asking costs one system call. */
-    if (prctl(PR_GET_NAME, role_buf, 0, 0, 0) == -1)
-        snprintf(role_buf, sizeof role_buf, "?");
+    if (!role_known) {
+        if (prctl(PR_GET_NAME, role_buf, 0, 0, 0) == -1)
+            snprintf(role_buf, sizeof role_buf, "?");
+        role_known = true;
+    }
     return role_buf;
+}
+
+void trace_role_changed(void)
+{
+    role_known = false;
 }
 
 /* The tracer's own fds live high, so the lesson's first socket is fd 3
@@ -151,6 +161,7 @@ void trace_setup(int argc, char **argv, bool linked)
 
 void trace_after_fork_child(void)
 {
+    role_known = false;
     trace_g.pid = getpid();
     trace_g.ppid = getppid();
     trace_g.seq = 0;

@@ -51,6 +51,9 @@ void trace_note(const char *text);
 /* The process's name ("server", "client", "nc"): what ps and ss show. */
 const char *trace_role(void);
 
+/* The program renamed itself: ask its name again. */
+void trace_role_changed(void);
+
 /* Nanoseconds since the epoch. */
 uint64_t trace_now_ns(void);
 

@@ -29,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -964,6 +965,21 @@ pid_t WRAP(fork)(void)
         emit_proc("proc", "forked");
         errno = err;
     }
+    return r;
+}
+
+/* A program names itself with prctl(PR_SET_NAME): the trace's role. */
+DECLARE_REAL(int, prctl, (int, unsigned long, unsigned long, unsigned long, unsigned long))
+int WRAP(prctl)(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+    unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    int r = REAL(prctl)(option, a2, a3, a4, a5);
+    if (option == PR_SET_NAME)
+        trace_role_changed();
     return r;
 }
 
