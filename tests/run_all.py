@@ -47,9 +47,24 @@ def run_units(build, label, env):
     return passed, failed
 
 
-def run_integration(bin_dir, build, sanitized):
+def unprivileged_user():
+    """The user to run the tests as a second time when we are root: the
+    tests must pass for an ordinary user too."""
+    import pwd
+    for name in ("nobody",):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            pass
+    return None
+
+
+def run_integration(bin_dir, build, sanitized, as_user=None):
     argv = [sys.executable, os.path.join(HERE, "run_integration.py"), "--bin", bin_dir,
             "--build", build] + (["--sanitized"] if sanitized else [])
+    if as_user:
+        argv = ["runuser", "-u", as_user, "--"] + argv + ["--label", "as " + as_user]
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     last = ""
     for line in p.stdout:
@@ -81,9 +96,14 @@ def main():
         p, f = run_units(build, label, env)
         total_p += p
         total_f += f
-    for bin_dir, build, san in ((a.plain_bin, a.plain_build, False),
-                                (a.san_bin, a.san_build, True)):
-        p, f, s = run_integration(bin_dir, build, san)
+    runs = [(a.plain_bin, a.plain_build, False, None), (a.san_bin, a.san_build, True, None)]
+    user = unprivileged_user() if os.geteuid() == 0 else None
+    if user:
+        runs.append((a.plain_bin, a.plain_build, False, user))
+    else:
+        print("(not root: the integration tests ran as this ordinary user only)")
+    for bin_dir, build, san, as_user in runs:
+        p, f, s = run_integration(bin_dir, build, san, as_user)
         total_p += p
         total_f += f
         total_s += s

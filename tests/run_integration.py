@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--build", required=True)
     ap.add_argument("--sanitized", action="store_true")
+    ap.add_argument("--label", default=None, help="shown beside each result")
     ap.add_argument("-k", default=None, help="run only tests whose name contains this")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
@@ -42,6 +43,8 @@ def main():
         if f.startswith("test_") and f.endswith(".py"))
     passed = failed = skipped = 0
     label = "sanitized" if a.sanitized else "plain"
+    if a.label:
+        label += ", " + a.label
     for path in files:
         mod = load(path)
         tests = [(n, getattr(mod, n)) for n in sorted(dir(mod), key=lambda n: getattr(
