@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -335,6 +336,14 @@ void step_after(const struct event *e)
 {
     if (!trace_g.step || no_terminal || trace_viewer_fd() != -1)
         return;
+    if (!held) {
+        /* The call may have woken another process of the lesson (connect
+         * ends the server's accept): let it show its result first, so the
+         * screen reads in the order things happened. A person at the
+         * keyboard does not notice 5 ms. */
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 5000000};
+        nanosleep(&pause, NULL);
+    }
     lock_terminal();
     if (!held)
         return;
