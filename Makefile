@@ -34,7 +34,8 @@ LIBS := -lreadline -ljansson -lcrypto -lpcap -lncursesw -ldl
 # The calls the interposer wraps (common/wrap.c), for GNU ld's --wrap.
 WRAPPED := socket socketpair bind listen accept accept4 connect send sendto sendmsg \
            recv recvfrom recvmsg read write shutdown close setsockopt getsockopt poll \
-           select epoll_wait fork waitpid wait sleep nanosleep prctl
+           select epoll_wait fork waitpid wait sleep nanosleep usleep clock_nanosleep \
+           pause sigsuspend prctl
 WRAP_LDFLAGS := $(foreach f,$(WRAPPED),-Wl,--wrap=$(f))
 
 # --- the library -----------------------------------------------------------

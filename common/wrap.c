@@ -1017,6 +1017,39 @@ int WRAP(nanosleep)(const struct timespec *req, struct timespec *rem)
     return REAL(nanosleep)(req, rem);
 }
 
+DECLARE_REAL(int, usleep, (useconds_t))
+int WRAP(usleep)(useconds_t us)
+{
+    if (trace_g.step)
+        step_idle();
+    return REAL(usleep)(us);
+}
+
+DECLARE_REAL(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *))
+int WRAP(clock_nanosleep)(clockid_t clock, int flags, const struct timespec *req,
+                          struct timespec *rem)
+{
+    if (trace_g.step)
+        step_idle();
+    return REAL(clock_nanosleep)(clock, flags, req, rem);
+}
+
+DECLARE_REAL(int, pause, (void))
+int WRAP(pause)(void)
+{
+    if (trace_g.step)
+        step_idle();
+    return REAL(pause)();
+}
+
+DECLARE_REAL(int, sigsuspend, (const sigset_t *))
+int WRAP(sigsuspend)(const sigset_t *mask)
+{
+    if (trace_g.step)
+        step_idle();
+    return REAL(sigsuspend)(mask);
+}
+
 /* --- start and end ------------------------------------------------------- */
 
 __attribute__((constructor)) static void wrap_start(int argc, char **argv)
