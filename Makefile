@@ -54,10 +54,11 @@ SRCPOS := -include common/srcpos.h
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# --- benchmarks and helper programs -----------------------------------------
+# --- benchmarks and tools used by tests: tools/NAME.c -> $(BUILD)/tools/NAME ---
 BENCH_SRC := $(wildcard bench/*.c)
+TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 
-PROGRAMS := $(LESSONS) $(UNITS) $(PRELOAD)
+PROGRAMS := $(LESSONS) $(UNITS) $(PRELOAD) $(TOOLS)
 
 # Each area of the project (the viewer, WebSocket, benchmarks...) may add
 # its programs and rules in a fragment of this Makefile: mk/AREA.mk. A
@@ -115,6 +116,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ \
 	    $(LIBS) -lcunit
+
+$(BUILD)/tools/%: tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
 
 # Benchmarks: each bench/NAME.c is built plain and wrapped.
 $(BUILD)/bench/%-plain: bench/%.c | $(BUILD)/.deps-build

@@ -1,0 +1,493 @@
+/* capture.c: packets with libpcap, as segments; see capture.h. */
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* --- parsing ---------------------------------------------------------------- */
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void format_ip(int family, const uint8_t *ip, int port, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+    inet_ntop(family, ip, host, sizeof host);
+    if (port < 0)
+        snprintf(buf, size, "%s", host);
+    else if (family == AF_INET6)
+        snprintf(buf, size, "[%s]:%d", host, port);
+    else
+        snprintf(buf, size, "%s:%d", host, port);
+}
+
+/* The transport header at `p` (`n` bytes present, `total` bytes in the
+ * packet after the IP header). */
+static int parse_transport(int family, int proto, const uint8_t *src, const uint8_t *dst,
+                           const uint8_t *p, size_t n, size_t total, struct segment *out)
+{
+    out->proto = proto;
+    if (proto == IPPROTO_TCP) {
+        if (n < 20)
+            return -1;
+        size_t hl = (size_t)(p[12] >> 4) * 4;
+        if (hl < 20 || hl > total)
+            return -1;
+        format_ip(family, src, get16(p), out->src, sizeof out->src);
+        format_ip(family, dst, get16(p + 2), out->dst, sizeof out->dst);
+        out->seq = get32(p + 4);
+        out->ack = get32(p + 8);
+        out->flags = p[13] & 0x3f;
+        out->window = get16(p + 14);
+        out->len = (uint32_t)(total - hl);
+        out->wscale = -1;
+        /* A SYN's options may announce a window scale (kind 3). */
+        size_t end = hl < n ? hl : n;
+        for (size_t o = 20; o < end;) {
+            uint8_t kind = p[o];
+            if (kind == 0)
+                break;
+            if (kind == 1) {
+                o++;
+                continue;
+            }
+            if (o + 1 >= end || p[o + 1] < 2)
+                break;
+            if (kind == 3 && p[o + 1] == 3 && o + 2 < end)
+                out->wscale = p[o + 2] > 14 ? 14 : p[o + 2];
+            o += p[o + 1];
+        }
+        return 0;
+    }
+    if (proto == IPPROTO_UDP) {
+        if (n < 8)
+            return -1;
+        format_ip(family, src, get16(p), out->src, sizeof out->src);
+        format_ip(family, dst, get16(p + 2), out->dst, sizeof out->dst);
+        uint16_t ulen = get16(p + 4);
+        out->len = ulen >= 8 && ulen <= total ? ulen - 8u : (uint32_t)(total - 8);
+        return 0;
+    }
+    if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+        if (n < 8)
+            return -1;
+        format_ip(family, src, -1, out->src, sizeof out->src);
+        format_ip(family, dst, -1, out->dst, sizeof out->dst);
+        out->icmp_type = p[0];
+        out->icmp_code = p[1];
+        out->icmp_id = get16(p + 4);
+        out->icmp_seq = get16(p + 6);
+        out->len = (uint32_t)(total - 8);
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_ip(const uint8_t *p, size_t n, struct segment *out)
+{
+    if (n < 1)
+        return -1;
+    int version = p[0] >> 4;
+    if (version == 4) {
+        if (n < 20)
+            return -1;
+        size_t hl = (size_t)(p[0] & 0x0f) * 4;
+        size_t total = get16(p + 2);
+        if (hl < 20 || hl > n || total < hl)
+            return -1;
+        /* A fragment after the first carries no transport header. */
+        if ((get16(p + 6) & 0x1fff) != 0)
+            return -1;
+        out->family = AF_INET;
+        out->ttl = p[8];
+        size_t avail = n - hl;
+        return parse_transport(AF_INET, p[9], p + 12, p + 16, p + hl, avail, total - hl, out);
+    }
+    if (version == 6) {
+        if (n < 40)
+            return -1;
+        size_t payload = get16(p + 4);
+        int next = p[6];
+        out->family = AF_INET6;
+        out->ttl = p[7];
+        size_t off = 40;
+        /* Skip the usual extension headers, a bounded number of them. */
+        for (int i = 0; i < 8 && (next == 0 || next == 43 || next == 60); i++) {
+            if (n < off + 8)
+                return -1;
+            size_t el = ((size_t)p[off + 1] + 1) * 8;
+            next = p[off];
+            off += el;
+            if (off > n || off - 40 > payload)
+                return -1;
+        }
+        if (off > n || payload < off - 40)
+            return -1;
+        return parse_transport(AF_INET6, next, p + 8, p + 24, p + off, n - off,
+                               payload - (off - 40), out);
+    }
+    return -1;
+}
+
+int capture_parse(int linktype, const uint8_t *pkt, size_t caplen, struct segment *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t off;
+    uint16_t ethertype = 0;
+    switch (linktype) {
+    case DLT_EN10MB:
+        if (caplen < 14)
+            return -1;
+        ethertype = get16(pkt + 12);
+        off = 14;
+        /* One 802.1Q tag, as a capture of a VLAN interface shows. */
+        if (ethertype == 0x8100) {
+            if (caplen < 18)
+                return -1;
+            ethertype = get16(pkt + 16);
+            off = 18;
+        }
+        break;
+    case DLT_LINUX_SLL:
+        if (caplen < 16)
+            return -1;
+        ethertype = get16(pkt + 14);
+        off = 16;
+        break;
+    case DLT_LINUX_SLL2:
+        if (caplen < 20)
+            return -1;
+        ethertype = get16(pkt);
+        off = 20;
+        break;
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+        off = 0;
+        break;
+    case DLT_NULL:
+        if (caplen < 4)
+            return -1;
+        off = 4;
+        break;
+    default:
+        return -1;
+    }
+    if (ethertype != 0 && ethertype != 0x0800 && ethertype != 0x86dd)
+        return -1;
+    return parse_ip(pkt + off, caplen - off, out);
+}
+
+const char *capture_flags_text(uint8_t flags, char *buf, size_t size)
+{
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } names[] = {{TCPF_SYN, "SYN"}, {TCPF_FIN, "FIN"}, {TCPF_RST, "RST"},
+                 {TCPF_PSH, "PSH"}, {TCPF_URG, "URG"}, {TCPF_ACK, "ACK"}};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(flags & names[i].bit))
+            continue;
+        int n = snprintf(buf + o, size - o, "%s%s", o ? "+" : "", names[i].name);
+        if (n < 0 || (size_t)n >= size - o)
+            break;
+        o += (size_t)n;
+    }
+    if (o == 0)
+        snprintf(buf, size, "none");
+    return buf;
+}
+
+const char *capture_describe(const struct segment *s, char *buf, size_t size)
+{
+    char f[32];
+    switch (s->proto) {
+    case IPPROTO_TCP:
+        snprintf(buf, size, "%s > %s %s seq %u ack %u win %u len %u", s->src, s->dst,
+                 capture_flags_text(s->flags, f, sizeof f), s->rel_seq, s->rel_ack, s->window,
+                 s->len);
+        break;
+    case IPPROTO_UDP:
+        snprintf(buf, size, "%s > %s UDP len %u", s->src, s->dst, s->len);
+        break;
+    default:
+        snprintf(buf, size, "%s > %s ICMP%s type %u code %u id %u seq %u len %u", s->src,
+                 s->dst, s->proto == IPPROTO_ICMPV6 ? "v6" : "", s->icmp_type, s->icmp_code,
+                 s->icmp_id, s->icmp_seq, s->len);
+        break;
+    }
+    return buf;
+}
+
+/* --- relative numbers and duplicates ------------------------------------ */
+
+#define TRACK_FLOWS 256
+#define TRACK_RECENT 32
+/* Copies of one packet arrive within this time of each other. */
+#define DUP_WINDOW_NS 5000000ull
+
+struct flow {
+    bool used;
+    char src[ADDR_STRLEN], dst[ADDR_STRLEN];
+    uint32_t isn;
+    int wscale; /* from this direction's SYN; -1: not seen */
+};
+
+struct recent {
+    uint64_t fp, ts_ns;
+};
+
+struct capture_tracker {
+    struct flow flows[TRACK_FLOWS];
+    size_t next_flow; /* when full, the oldest is replaced */
+    struct recent recent[TRACK_RECENT];
+    size_t next_recent;
+};
+
+struct capture_tracker *capture_tracker_new(void)
+{
+    return calloc(1, sizeof(struct capture_tracker));
+}
+
+void capture_tracker_free(struct capture_tracker *t)
+{
+    free(t);
+}
+
+static struct flow *flow_find(struct capture_tracker *t, const char *src, const char *dst)
+{
+    for (size_t i = 0; i < TRACK_FLOWS; i++)
+        if (t->flows[i].used && strcmp(t->flows[i].src, src) == 0 &&
+            strcmp(t->flows[i].dst, dst) == 0)
+            return &t->flows[i];
+    return NULL;
+}
+
+static struct flow *flow_add(struct capture_tracker *t, const char *src, const char *dst,
+                             uint32_t isn)
+{
+    struct flow *f = &t->flows[t->next_flow];
+    t->next_flow = (t->next_flow + 1) % TRACK_FLOWS;
+    f->used = true;
+    snprintf(f->src, sizeof f->src, "%s", src);
+    snprintf(f->dst, sizeof f->dst, "%s", dst);
+    f->isn = isn;
+    f->wscale = -1;
+    return f;
+}
+
+uint64_t capture_fingerprint(const uint8_t *pkt, size_t caplen)
+{
+    /* FNV-1a over the bytes (at most 256) and the length. */
+    uint64_t h = 1469598103934665603ull;
+    size_t n = caplen < 256 ? caplen : 256;
+    for (size_t i = 0; i < n; i++) {
+        h ^= pkt[i];
+        h *= 1099511628211ull;
+    }
+    h ^= caplen;
+    return h * 1099511628211ull;
+}
+
+bool capture_track(struct capture_tracker *t, struct segment *s, uint64_t fingerprint)
+{
+    for (size_t i = 0; i < TRACK_RECENT; i++) {
+        const struct recent *r = &t->recent[i];
+        if (r->fp == fingerprint && r->ts_ns != 0 && s->ts_ns >= r->ts_ns &&
+            s->ts_ns - r->ts_ns <= DUP_WINDOW_NS)
+            return true;
+    }
+    t->recent[t->next_recent] = (struct recent){.fp = fingerprint, .ts_ns = s->ts_ns};
+    t->next_recent = (t->next_recent + 1) % TRACK_RECENT;
+
+    if (s->proto != IPPROTO_TCP)
+        return false;
+    struct flow *mine = flow_find(t, s->src, s->dst);
+    if (mine == NULL || (s->flags & TCPF_SYN)) {
+        /* A SYN starts a direction anew (a new connection on old ports). */
+        if (mine != NULL)
+            mine->isn = s->seq;
+        else
+            mine = flow_add(t, s->src, s->dst, s->seq);
+        mine->wscale = (s->flags & TCPF_SYN) ? s->wscale : -1;
+    }
+    s->rel_seq = s->seq - mine->isn;
+    struct flow *theirs = flow_find(t, s->dst, s->src);
+    s->rel_ack = (s->flags & TCPF_ACK) && theirs != NULL ? s->ack - theirs->isn : 0;
+    /* Scaling holds only when both SYNs announced it, and never applies to
+     * the SYNs themselves. */
+    if (!(s->flags & TCPF_SYN) && mine->wscale >= 0 && theirs != NULL && theirs->wscale >= 0)
+        s->window <<= mine->wscale;
+    return false;
+}
+
+/* --- live capture ------------------------------------------------------------ */
+
+struct capture {
+    pcap_t *pcap;
+    pcap_dumper_t *dump;
+    int linktype;
+    struct capture_tracker *tracker;
+    capture_fn fn;
+    void *arg;
+    int handed;
+};
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, const char *detail)
+{
+    snprintf(err, errlen, fmt, detail);
+    return code;
+}
+
+int capture_open(struct capture **out, const char *iface, const char *filter, char *err,
+                 size_t errlen)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, pe);
+    if (p == NULL)
+        return fail(err, errlen, -ENODEV, "cannot capture on %s", pe);
+    pcap_set_snaplen(p, CAPTURE_SNAPLEN);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_buffer_size(p, 8 << 20);
+    pcap_set_timeout(p, 10);
+    int rc = pcap_activate(p);
+    if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
+        pcap_close(p);
+        return fail(err, errlen, -EPERM,
+                    "capturing packets needs CAP_NET_RAW (%s): run as root, give the program "
+                    "the capability (sudo setcap cap_net_raw+ep PROGRAM), or use the sandbox "
+                    "mode, a private user and network namespace where no host privilege is "
+                    "needed",
+                    iface);
+    }
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+        pcap_close(p);
+        return fail(err, errlen, -ENODEV, "there is no network interface called %s", iface);
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot capture on %s: %s", iface, pcap_geterr(p));
+        pcap_close(p);
+        return -EIO;
+    }
+    if (filter != NULL && *filter) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+            snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(p));
+            pcap_close(p);
+            return -EINVAL;
+        }
+        rc = pcap_setfilter(p, &prog);
+        pcap_freecode(&prog);
+        if (rc == -1) {
+            snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(p));
+            pcap_close(p);
+            return -EINVAL;
+        }
+    }
+    if (pcap_setnonblock(p, 1, pe) == -1) {
+        snprintf(err, errlen, "cannot capture without blocking: %s", pe);
+        pcap_close(p);
+        return -EIO;
+    }
+    struct capture *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->tracker = capture_tracker_new()) == NULL) {
+        free(c);
+        pcap_close(p);
+        return fail(err, errlen, -ENOMEM, "%s", "out of memory");
+    }
+    c->pcap = p;
+    c->linktype = pcap_datalink(p);
+    *out = c;
+    return 0;
+}
+
+int capture_fd(const struct capture *c)
+{
+    return pcap_get_selectable_fd(c->pcap);
+}
+
+int capture_linktype(const struct capture *c)
+{
+    return c->linktype;
+}
+
+int capture_save(struct capture *c, const char *path, char *err, size_t errlen)
+{
+    c->dump = pcap_dump_open(c->pcap, path);
+    if (c->dump == NULL) {
+        snprintf(err, errlen, "cannot write the packets to %s: %s", path, pcap_geterr(c->pcap));
+        return -EIO;
+    }
+    return 0;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct capture *c = (struct capture *)user;
+    if (c->dump != NULL)
+        pcap_dump((u_char *)c->dump, h, bytes);
+    struct segment s;
+    if (capture_parse(c->linktype, bytes, h->caplen, &s) == -1)
+        return;
+    s.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
+    /* The link header differs between the two copies on "any"; the IP
+     * packet does not. */
+    size_t off = c->linktype == DLT_EN10MB ? 14 : c->linktype == DLT_LINUX_SLL ? 16
+                 : c->linktype == DLT_LINUX_SLL2 ? 20 : 0;
+    uint64_t fp = capture_fingerprint(bytes + off, h->caplen - off);
+    if (capture_track(c->tracker, &s, fp))
+        return;
+    c->handed++;
+    if (c->fn != NULL)
+        c->fn(&s, c->arg);
+}
+
+int capture_poll(struct capture *c, capture_fn fn, void *arg)
+{
+    c->fn = fn;
+    c->arg = arg;
+    c->handed = 0;
+    /* Bounded: at most this many packets per call. */
+    int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)c);
+    if (n == PCAP_ERROR)
+        return -EIO;
+    if (c->dump != NULL)
+        pcap_dump_flush(c->dump);
+    return c->handed;
+}
+
+int capture_stats(struct capture *c, unsigned *received, unsigned *dropped)
+{
+    struct pcap_stat st;
+    if (pcap_stats(c->pcap, &st) == -1)
+        return -EIO;
+    *received = st.ps_recv;
+    *dropped = st.ps_drop + st.ps_ifdrop;
+    return 0;
+}
+
+void capture_close(struct capture *c)
+{
+    if (c == NULL)
+        return;
+    if (c->dump != NULL)
+        pcap_dump_close(c->dump);
+    pcap_close(c->pcap);
+    capture_tracker_free(c->tracker);
+    free(c);
+}

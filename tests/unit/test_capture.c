@@ -1,0 +1,181 @@
+/* Unit tests of common/capture.c: packets as bytes, parsed into segments. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pcap/dlt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "unit.h"
+
+/* An Ethernet + IPv4 + TCP packet, checksums left zero (not checked). */
+static size_t build_tcp4(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+                         size_t payload, const uint8_t *opts, size_t optlen)
+{
+    memset(p, 0, 14 + 20 + 20 + optlen + payload);
+    p[12] = 0x08; /* ethertype IPv4 */
+    uint8_t *ip = p + 14;
+    size_t thl = 20 + optlen;
+    size_t total = 20 + thl + payload;
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)(total >> 8);
+    ip[3] = (uint8_t)total;
+    ip[8] = 64;
+    ip[9] = IPPROTO_TCP;
+    ip[12] = 127, ip[15] = 1;
+    ip[16] = 127, ip[19] = 2;
+    uint8_t *t = ip + 20;
+    t[0] = 0x23, t[1] = 0x28; /* 9000 */
+    t[2] = 0xa0, t[3] = 0x00; /* 40960 */
+    uint32_t s = htonl(seq), a = htonl(ack);
+    memcpy(t + 4, &s, 4);
+    memcpy(t + 8, &a, 4);
+    t[12] = (uint8_t)((thl / 4) << 4);
+    t[13] = flags;
+    t[14] = (uint8_t)(win >> 8);
+    t[15] = (uint8_t)win;
+    memcpy(t + 20, opts, optlen);
+    return 14 + total;
+}
+
+static void test_tcp_fields(void)
+{
+    uint8_t p[256];
+    size_t n = build_tcp4(p, TCPF_PSH | TCPF_ACK, 1000, 2000, 512, 5, NULL, 0);
+    struct segment s;
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &s), 0);
+    CU_ASSERT_STRING_EQUAL(s.src, "127.0.0.1:9000");
+    CU_ASSERT_STRING_EQUAL(s.dst, "127.0.0.2:40960");
+    CU_ASSERT_EQUAL(s.seq, 1000);
+    CU_ASSERT_EQUAL(s.ack, 2000);
+    CU_ASSERT_EQUAL(s.window, 512);
+    CU_ASSERT_EQUAL(s.len, 5);
+    CU_ASSERT_EQUAL(s.ttl, 64);
+    char f[32];
+    CU_ASSERT_STRING_EQUAL(capture_flags_text(s.flags, f, sizeof f), "PSH+ACK");
+}
+
+static void test_every_cut_is_refused(void)
+{
+    uint8_t p[256];
+    size_t n = build_tcp4(p, TCPF_SYN, 1, 0, 100, 0, NULL, 0);
+    struct segment s;
+    /* Every length short of the TCP header fails cleanly (ASan watches). */
+    for (size_t cut = 0; cut < 14 + 20 + 20; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        memcpy(copy, p, cut);
+        CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, copy, cut, &s), -1);
+        free(copy);
+    }
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &s), 0);
+}
+
+static void test_lying_lengths(void)
+{
+    uint8_t p[256];
+    size_t n = build_tcp4(p, TCPF_ACK, 1, 1, 100, 0, NULL, 0);
+    struct segment s;
+    p[14] = 0x4f; /* IP header length 60 > what is there */
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &s), -1);
+    n = build_tcp4(p, TCPF_ACK, 1, 1, 100, 0, NULL, 0);
+    p[14 + 20 + 12] = 0xf0; /* TCP header length 60 > the packet */
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &s), -1);
+    n = build_tcp4(p, TCPF_ACK, 1, 1, 100, 0, NULL, 0);
+    p[12] = 0x08, p[13] = 0x06; /* ARP is not ours */
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &s), -1);
+}
+
+static void test_relative_numbers_and_scaled_window(void)
+{
+    struct capture_tracker *t = capture_tracker_new();
+    uint8_t p[256];
+    const uint8_t ws7[] = {1, 3, 3, 7}; /* NOP, window scale 7 */
+    struct segment syn, synack, ack;
+    size_t n = build_tcp4(p, TCPF_SYN, 5000, 0, 65495, 0, ws7, sizeof ws7);
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &syn), 0);
+    CU_ASSERT_EQUAL(syn.wscale, 7);
+    syn.ts_ns = 1000;
+    CU_ASSERT_FALSE(capture_track(t, &syn, 1));
+    /* The SYN+ACK goes the other way: swap the addresses by hand. */
+    n = build_tcp4(p, TCPF_SYN | TCPF_ACK, 9000, 5001, 65483, 0, ws7, sizeof ws7);
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &synack), 0);
+    char tmp[ADDR_STRLEN];
+    strcpy(tmp, synack.src);
+    strcpy(synack.src, synack.dst);
+    strcpy(synack.dst, tmp);
+    synack.ts_ns = 2000;
+    CU_ASSERT_FALSE(capture_track(t, &synack, 2));
+    CU_ASSERT_EQUAL(synack.rel_seq, 0);
+    CU_ASSERT_EQUAL(synack.rel_ack, 1);
+    n = build_tcp4(p, TCPF_ACK, 5001, 9001, 512, 0, NULL, 0);
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n, &ack), 0);
+    ack.ts_ns = 3000;
+    CU_ASSERT_FALSE(capture_track(t, &ack, 3));
+    CU_ASSERT_EQUAL(ack.rel_seq, 1);
+    CU_ASSERT_EQUAL(ack.rel_ack, 1);
+    CU_ASSERT_EQUAL(ack.window, 512u << 7);
+    capture_tracker_free(t);
+}
+
+static void test_duplicates_shown_once(void)
+{
+    struct capture_tracker *t = capture_tracker_new();
+    uint8_t p[256];
+    size_t n = build_tcp4(p, TCPF_ACK, 1, 1, 100, 0, NULL, 0);
+    struct segment a, b, c;
+    capture_parse(DLT_EN10MB, p, n, &a);
+    b = a;
+    c = a;
+    uint64_t fp = capture_fingerprint(p + 14, n - 14);
+    a.ts_ns = 1000000;
+    b.ts_ns = 1000100;  /* the same packet 0.1 ms later: loopback's copy */
+    c.ts_ns = 90000000; /* the same bytes much later: a real retransmission */
+    CU_ASSERT_FALSE(capture_track(t, &a, fp));
+    CU_ASSERT_TRUE(capture_track(t, &b, fp));
+    CU_ASSERT_FALSE(capture_track(t, &c, fp));
+    capture_tracker_free(t);
+}
+
+static void test_udp_icmp_ipv6(void)
+{
+    uint8_t p[128];
+    memset(p, 0, sizeof p);
+    /* Raw IPv6 + UDP with 3 bytes of payload. */
+    p[0] = 0x60;
+    p[5] = 11; /* payload length */
+    p[6] = IPPROTO_UDP;
+    p[7] = 64;
+    p[23] = 1, p[39] = 1; /* ::1 to ::1 */
+    p[40] = 0x13, p[41] = 0x88; /* 5000 */
+    p[42] = 0x13, p[43] = 0x89; /* 5001 */
+    p[45] = 11;
+    struct segment s;
+    CU_ASSERT_EQUAL(capture_parse(DLT_RAW, p, 51, &s), 0);
+    CU_ASSERT_EQUAL(s.proto, IPPROTO_UDP);
+    CU_ASSERT_STRING_EQUAL(s.src, "[::1]:5000");
+    CU_ASSERT_EQUAL(s.len, 3);
+    /* IPv4 ICMP echo request, id 7 seq 3, 8 bytes of data. */
+    memset(p, 0, sizeof p);
+    p[0] = 0x45, p[3] = 36, p[8] = 64, p[9] = IPPROTO_ICMP;
+    p[12] = 127, p[15] = 1, p[16] = 127, p[19] = 1;
+    p[20] = 8, p[25] = 7, p[27] = 3;
+    CU_ASSERT_EQUAL(capture_parse(DLT_RAW, p, 36, &s), 0);
+    CU_ASSERT_EQUAL(s.icmp_type, 8);
+    CU_ASSERT_EQUAL(s.icmp_id, 7);
+    CU_ASSERT_EQUAL(s.icmp_seq, 3);
+    CU_ASSERT_EQUAL(s.len, 8);
+    char d[160];
+    CU_ASSERT_PTR_NOT_NULL(strstr(capture_describe(&s, d, sizeof d), "ICMP type 8"));
+}
+
+UNIT_MAIN("capture",
+          {"a TCP segment's addresses, numbers, flags, window and length are read", test_tcp_fields},
+          {"a packet cut at any byte before its TCP header is refused, never over-read",
+           test_every_cut_is_refused},
+          {"header lengths that point past the packet are refused", test_lying_lengths},
+          {"seq and ack are relative to each direction's SYN, and the window is scaled",
+           test_relative_numbers_and_scaled_window},
+          {"loopback's second copy of a packet is shown once; a later retransmission is not "
+           "hidden",
+           test_duplicates_shown_once},
+          {"UDP over IPv6 and an ICMP echo request are read", test_udp_icmp_ipv6});
