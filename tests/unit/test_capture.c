@@ -34,7 +34,8 @@ static size_t build_tcp4(uint8_t *p, uint8_t flags, uint32_t seq, uint32_t ack, 
     t[13] = flags;
     t[14] = (uint8_t)(win >> 8);
     t[15] = (uint8_t)win;
-    memcpy(t + 20, opts, optlen);
+    if (optlen > 0)
+        memcpy(t + 20, opts, optlen);
     return 14 + total;
 }
 
