@@ -18,6 +18,11 @@ BIN ?= bin
 SAN ?=
 PYTHON ?= /usr/bin/python3
 
+# Quiet by default: one line a target; `make V=1` shows each command.
+V ?=
+Q := $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1)	$(2)")
+
 OPT := -O2
 ifeq ($(SAN),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -90,44 +95,54 @@ $(BUILD)/common/step.o: BASE_CFLAGS += -DSOCKSCOPE_SRCDIR='"$(CURDIR)"'
 
 $(BUILD)/%.o: %.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -c $< -o $@
 
 $(BUILD)/lessons/%.o: lessons/%.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SRCPOS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SRCPOS) -c $< -o $@
 
 $(BUILD)/common/wrap-preload.o: common/wrap.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -DSOCKSCOPE_PRELOAD -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(BASE_CFLAGS) -DSOCKSCOPE_PRELOAD -c $< -o $@
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(PRELOAD): $(filter-out $(BUILD)/common/wrap.o,$(COMMON_OBJ)) $(BUILD)/common/wrap-preload.o \
             $(BUILD)/common/wrap_real.o
-	$(CC) -shared $(BASE_LDFLAGS) -Wl,-z,defs $^ -o $@ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(BASE_LDFLAGS) -Wl,-z,defs $^ -o $@ $(LIBS)
 
 $(BIN)/%: $(BUILD)/lessons/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Itests/unit $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ \
 	    $(LIBS) -lcunit
 
 $(BUILD)/tools/%: tools/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
 
 # Benchmarks: each bench/NAME.c is built plain and wrapped.
 $(BUILD)/bench/%-plain: bench/%.c | $(BUILD)/.deps-build
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $< -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $< -o $@
 $(BUILD)/bench/%-wrapped: bench/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SRCPOS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SRCPOS) $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< $(LIB) -o $@ $(LIBS)
 
 # --- running -------------------------------------------------------------------
 # What `make run` starts; the viewer's fragment (mk/) sets it to the menu.
