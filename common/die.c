@@ -11,32 +11,8 @@
 #include "errnames.h"
 #include "explain.h"
 #include "show.h"
+#include "textwrap.h"
 #include "wrap.h"
-
-/* Print `text` after a label, wrapped to fit an 80-column terminal. */
-static void wrapped(const char *label, const char *text)
-{
-    const int width = 78, indent = 8;
-    fprintf(stderr, "  %-5s ", label);
-    int col = indent;
-    for (const char *p = text; *p;) {
-        const char *w = strchr(p, ' ');
-        int wl = w ? (int)(w - p) : (int)strlen(p);
-        if (col > indent && col + 1 + wl > width) {
-            fprintf(stderr, "\n%*s", indent, "");
-            col = indent;
-        } else if (col > indent) {
-            fputc(' ', stderr);
-            col++;
-        }
-        fprintf(stderr, "%.*s", wl, p);
-        col += wl;
-        p += wl;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', stderr);
-}
 
 void die_err(const char *call, int err)
 {
@@ -53,8 +29,8 @@ void die_err(const char *call, int err)
     struct explanation ex;
     explain_errno(call, err, &ex);
     char buf[512];
-    wrapped("why:", explain_fill(ex.why, &ctx, buf, sizeof buf));
-    wrapped("hint:", explain_fill(ex.hint, &ctx, buf, sizeof buf));
+    print_wrapped(stderr, "why:", explain_fill(ex.why, &ctx, buf, sizeof buf));
+    print_wrapped(stderr, "hint:", explain_fill(ex.hint, &ctx, buf, sizeof buf));
     exit(1);
 }
 
@@ -73,30 +49,38 @@ void die_gai(const char *host, const char *service, int rc)
     switch (rc) {
     case EAI_NONAME:
     case EAI_NODATA:
-        wrapped("why:", "No address is known for this name: it may be misspelt, or it exists "
-                        "only on another network.");
-        wrapped("hint:", "Check the spelling, or give an address such as 127.0.0.1 or ::1 "
-                         "with --host.");
+        print_wrapped(stderr, "why:",
+                      "No address is known for this name: it may be misspelt, or it exists "
+                      "only on another network.");
+        print_wrapped(stderr, "hint:",
+                      "Check the spelling, or give an address such as 127.0.0.1 or ::1 "
+                      "with --host.");
         break;
     case EAI_AGAIN:
-        wrapped("why:", "The name server did not answer in time, or cannot be reached from "
-                        "this machine.");
-        wrapped("hint:", "Try again, or use an address instead of a name (127.0.0.1 for "
-                         "this machine).");
+        print_wrapped(stderr, "why:",
+                      "The name server did not answer in time, or cannot be reached from "
+                      "this machine.");
+        print_wrapped(stderr, "hint:",
+                      "Try again, or use an address instead of a name (127.0.0.1 for "
+                      "this machine).");
         break;
     case EAI_SERVICE:
-        wrapped("why:", "The port is neither a number nor a service name this system knows "
-                        "(see /etc/services).");
-        wrapped("hint:", "Give a number from 0 to 65535 with --port.");
+        print_wrapped(stderr, "why:",
+                      "The port is neither a number nor a service name this system knows "
+                      "(see /etc/services).");
+        print_wrapped(stderr, "hint:", "Give a number from 0 to 65535 with --port.");
         break;
     case EAI_FAMILY:
     case EAI_ADDRFAMILY:
-        wrapped("why:", "The name has no address of the family asked for (IPv4 or IPv6).");
-        wrapped("hint:", "Ask for the other family, or give an address of the family you "
-                         "want.");
+        print_wrapped(stderr,
+                      "why:", "The name has no address of the family asked for (IPv4 or IPv6).");
+        print_wrapped(stderr, "hint:",
+                      "Ask for the other family, or give an address of the family you "
+                      "want.");
         break;
     default:
-        wrapped("hint:", "Check the host and port you gave; try 127.0.0.1 for this machine.");
+        print_wrapped(stderr,
+                      "hint:", "Check the host and port you gave; try 127.0.0.1 for this machine.");
         break;
     }
     exit(1);

@@ -21,6 +21,7 @@
 #include "explain.h"
 #include "quiet.h"
 #include "sockstate.h"
+#include "textwrap.h"
 #include "trace.h"
 
 #ifndef SOCKSCOPE_SRCDIR
@@ -37,7 +38,7 @@ struct step_shared {
 
 static struct step_shared local_flags;
 static struct step_shared *shared = &local_flags;
-static int tty_fd = -1;     /* this process's own handle on the terminal */
+static int tty_fd = -1; /* this process's own handle on the terminal */
 static FILE *tty_in, *tty_out;
 static bool held;           /* this process holds the terminal lock */
 static bool no_terminal;    /* nowhere to ask: step mode is off */
@@ -135,34 +136,6 @@ void step_after_fork_child(void)
     tty_fd = -1;
     held = false;
     steps = 0;
-}
-
-/* Print `text` indented, wrapped to fit an 80-column terminal. */
-static void print_wrapped(FILE *f, const char *label, const char *text)
-{
-    const int width = 78, indent = 8;
-    fprintf(f, "  %-5s ", label);
-    int col = indent;
-    const char *p = text;
-    while (*p) {
-        const char *w = p;
-        while (*w && *w != ' ')
-            w++;
-        int wl = (int)(w - p);
-        if (col > indent && col + 1 + wl > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (col > indent) {
-            fputc(' ', f);
-            col++;
-        }
-        fprintf(f, "%.*s", wl, p);
-        col += wl;
-        p = w;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', f);
 }
 
 /* The text of line `line` of `file`, read from the lesson's source. */
