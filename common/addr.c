@@ -75,14 +75,9 @@ char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t si
             snprintf(buf, size, "[%s]:%u", host, ntohs(in6->sin6_port));
         break;
     }
-    case AF_UNIX:
-        return format_unix((const struct sockaddr_un *)sa, len, buf, size);
-    case AF_UNSPEC:
-        snprintf(buf, size, "(unspecified)");
-        break;
-    default:
-        snprintf(buf, size, "(family %d)", sa->sa_family);
-        break;
+    case AF_UNIX: return format_unix((const struct sockaddr_un *)sa, len, buf, size);
+    case AF_UNSPEC: snprintf(buf, size, "(unspecified)"); break;
+    default: snprintf(buf, size, "(family %d)", sa->sa_family); break;
     }
     return buf;
 }

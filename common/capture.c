@@ -175,16 +175,13 @@ int capture_parse(int linktype, const uint8_t *pkt, size_t caplen, struct segmen
         break;
     case DLT_RAW:
     case DLT_IPV4:
-    case DLT_IPV6:
-        off = 0;
-        break;
+    case DLT_IPV6: off = 0; break;
     case DLT_NULL:
         if (caplen < 4)
             return -1;
         off = 4;
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     if (ethertype != 0 && ethertype != 0x0800 && ethertype != 0x86dd)
         return -1;
@@ -222,13 +219,11 @@ const char *capture_describe(const struct segment *s, char *buf, size_t size)
                  capture_flags_text(s->flags, f, sizeof f), s->rel_seq, s->rel_ack, s->window,
                  s->len);
         break;
-    case IPPROTO_UDP:
-        snprintf(buf, size, "%s > %s UDP len %u", s->src, s->dst, s->len);
-        break;
+    case IPPROTO_UDP: snprintf(buf, size, "%s > %s UDP len %u", s->src, s->dst, s->len); break;
     default:
-        snprintf(buf, size, "%s > %s ICMP%s type %u code %u id %u seq %u len %u", s->src,
-                 s->dst, s->proto == IPPROTO_ICMPV6 ? "v6" : "", s->icmp_type, s->icmp_code,
-                 s->icmp_id, s->icmp_seq, s->len);
+        snprintf(buf, size, "%s > %s ICMP%s type %u code %u id %u seq %u len %u", s->src, s->dst,
+                 s->proto == IPPROTO_ICMPV6 ? "v6" : "", s->icmp_type, s->icmp_code, s->icmp_id,
+                 s->icmp_seq, s->len);
         break;
     }
     return buf;
@@ -447,8 +442,10 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     s.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
     /* The link header differs between the two copies on "any"; the IP
      * packet does not. */
-    size_t off = c->linktype == DLT_EN10MB ? 14 : c->linktype == DLT_LINUX_SLL ? 16
-                 : c->linktype == DLT_LINUX_SLL2 ? 20 : 0;
+    size_t off = c->linktype == DLT_EN10MB       ? 14
+                 : c->linktype == DLT_LINUX_SLL  ? 16
+                 : c->linktype == DLT_LINUX_SLL2 ? 20
+                                                 : 0;
     uint64_t fp = capture_fingerprint(bytes + off, h->caplen - off);
     if (capture_track(c->tracker, &s, fp))
         return;

@@ -36,20 +36,20 @@ enum {
 #define CAPTURE_SNAPLEN 262144
 
 struct segment {
-    uint64_t ts_ns;         /* when the kernel saw it */
-    int family;             /* AF_INET or AF_INET6 */
-    int proto;              /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
-    char src[ADDR_STRLEN];  /* "127.0.0.1:9000"; no port for ICMP */
+    uint64_t ts_ns;        /* when the kernel saw it */
+    int family;            /* AF_INET or AF_INET6 */
+    int proto;             /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
+    char src[ADDR_STRLEN]; /* "127.0.0.1:9000"; no port for ICMP */
     char dst[ADDR_STRLEN];
-    uint8_t ttl;            /* TTL or hop limit */
-    uint8_t flags;          /* TCP flags */
-    uint32_t seq, ack;      /* TCP: as on the wire */
+    uint8_t ttl;               /* TTL or hop limit */
+    uint8_t flags;             /* TCP flags */
+    uint32_t seq, ack;         /* TCP: as on the wire */
     uint32_t rel_seq, rel_ack; /* TCP: relative, filled by capture_relative() */
-    uint32_t window;        /* TCP: the advertised window in bytes: the header's field,
-                               scaled by the shift the SYN announced when the tracker saw
-                               it (as Wireshark's calculated window size) */
-    int wscale;             /* TCP: the window scale a SYN announces; -1 none */
-    uint32_t len;           /* payload bytes (TCP, UDP, ICMP data) */
+    uint32_t window;           /* TCP: the advertised window in bytes: the header's field,
+                                  scaled by the shift the SYN announced when the tracker saw
+                                  it (as Wireshark's calculated window size) */
+    int wscale;                /* TCP: the window scale a SYN announces; -1 none */
+    uint32_t len;              /* payload bytes (TCP, UDP, ICMP data) */
     uint8_t icmp_type, icmp_code;
     uint16_t icmp_id, icmp_seq;
 };

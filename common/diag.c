@@ -164,8 +164,7 @@ static int match_one(const struct diag_sock *s, void *arg)
     return 0;
 }
 
-int diag_query_tcp(const struct sockaddr *local, const struct sockaddr *peer,
-                   struct diag_sock *out)
+int diag_query_tcp(const struct sockaddr *local, const struct sockaddr *peer, struct diag_sock *out)
 {
     if (local == NULL || peer == NULL ||
         (local->sa_family != AF_INET && local->sa_family != AF_INET6))

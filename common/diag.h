@@ -20,11 +20,11 @@ struct diag_sock {
     int state;                     /* enum tcp_state from sockstate.h */
     struct sockaddr_storage local; /* as the kernel reports it */
     struct sockaddr_storage peer;
-    socklen_t addrlen;             /* length of local and of peer */
-    uint32_t rqueue;               /* LISTEN: accept queue now; else bytes unread */
-    uint32_t wqueue;               /* LISTEN: backlog; else bytes not yet acked */
+    socklen_t addrlen; /* length of local and of peer */
+    uint32_t rqueue;   /* LISTEN: accept queue now; else bytes unread */
+    uint32_t wqueue;   /* LISTEN: backlog; else bytes not yet acked */
     uint32_t uid;
-    uint32_t inode;                /* 0 for TIME_WAIT: no file holds it */
+    uint32_t inode; /* 0 for TIME_WAIT: no file holds it */
 };
 
 /* Called for each socket a dump finds; return non-zero to stop early. */

@@ -210,7 +210,8 @@ size_t event_encode(const struct event *e, char *buf, size_t cap)
             return o.len;
     }
     /* Even the smallest form did not fit: say so in a line that does. */
-    int n = snprintf(buf, cap, "{\"v\":%d,\"pid\":%d,\"kind\":\"note\",\"text\":\"event too large\"}\n",
-                     TRACE_FORMAT_VERSION, (int)e->pid);
+    int n =
+        snprintf(buf, cap, "{\"v\":%d,\"pid\":%d,\"kind\":\"note\",\"text\":\"event too large\"}\n",
+                 TRACE_FORMAT_VERSION, (int)e->pid);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

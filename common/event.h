@@ -25,34 +25,34 @@
 #define EVENT_PREVIEW 64
 
 struct event {
-    uint64_t seq;        /* per process, from 1 */
-    uint64_t ts_ns;      /* CLOCK_REALTIME, nanoseconds */
-    uint64_t dur_ns;     /* how long the call took; 0 when not a call */
+    uint64_t seq;    /* per process, from 1 */
+    uint64_t ts_ns;  /* CLOCK_REALTIME, nanoseconds */
+    uint64_t dur_ns; /* how long the call took; 0 when not a call */
     pid_t pid, ppid;
-    const char *role;    /* the process's name: "server", "client", "nc" */
-    const char *kind;    /* "call", "step", "note", "proc", "exit" */
-    const char *call;    /* "bind"; NULL for notes */
-    const char *args;    /* the call as written: "bind(3, 127.0.0.1:9000)" */
-    const char *what;    /* one sentence: what the call does (step events) */
-    const char *text;    /* free text of a note */
-    int fd;              /* -1 when none */
-    int fd2;             /* a second fd: socketpair's other end; -1 */
+    const char *role; /* the process's name: "server", "client", "nc" */
+    const char *kind; /* "call", "step", "note", "proc", "exit" */
+    const char *call; /* "bind"; NULL for notes */
+    const char *args; /* the call as written: "bind(3, 127.0.0.1:9000)" */
+    const char *what; /* one sentence: what the call does (step events) */
+    const char *text; /* free text of a note */
+    int fd;           /* -1 when none */
+    int fd2;          /* a second fd: socketpair's other end; -1 */
     long long ret;
-    int err;             /* errno after a failed call; 0: none */
-    const char *sock;    /* "tcp", "udp", "unix-stream", ...; NULL: unknown */
+    int err;                 /* errno after a failed call; 0: none */
+    const char *sock;        /* "tcp", "udp", "unix-stream", ...; NULL: unknown */
     char local[ADDR_STRLEN]; /* "" when unknown */
     char peer[ADDR_STRLEN];
     char addr[ADDR_STRLEN]; /* the address the call took or gave back:
                                bind, connect, sendto; accept, recvfrom */
-    int state;           /* enum tcp_state; TCPS_NONE: null */
-    const char *state_src; /* "tcp_info", "sock_diag"; NULL */
-    int rxq, txq;        /* bytes queued in and out; -1: unknown */
-    const char *src_file; /* where the program made the call; NULL: unknown */
+    int state;              /* enum tcp_state; TCPS_NONE: null */
+    const char *state_src;  /* "tcp_info", "sock_diag"; NULL */
+    int rxq, txq;           /* bytes queued in and out; -1: unknown */
+    const char *src_file;   /* where the program made the call; NULL: unknown */
     int src_line;
-    long long bytes;     /* bytes moved by a data call; -1: not a data call */
-    const void *data;    /* those bytes, for the preview */
+    long long bytes;  /* bytes moved by a data call; -1: not a data call */
+    const void *data; /* those bytes, for the preview */
     size_t data_len;
-    uint64_t dropped;    /* events the viewer could not take so far */
+    uint64_t dropped; /* events the viewer could not take so far */
 };
 
 /* Set every field to its "nothing" value. */

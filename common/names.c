@@ -22,8 +22,12 @@ static const char *lookup(const struct pair *t, int v, const char *prefix, char 
 }
 
 static const struct pair families[] = {
-    {AF_UNSPEC, "AF_UNSPEC"}, {AF_UNIX, "AF_UNIX"},     {AF_INET, "AF_INET"},
-    {AF_INET6, "AF_INET6"},   {AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"},
+    {AF_UNSPEC, "AF_UNSPEC"},
+    {AF_UNIX, "AF_UNIX"},
+    {AF_INET, "AF_INET"},
+    {AF_INET6, "AF_INET6"},
+    {AF_NETLINK, "AF_NETLINK"},
+    {AF_PACKET, "AF_PACKET"},
     {0, NULL},
 };
 
@@ -33,9 +37,8 @@ const char *name_family(int family, char *buf, size_t size)
 }
 
 static const struct pair types[] = {
-    {SOCK_STREAM, "SOCK_STREAM"}, {SOCK_DGRAM, "SOCK_DGRAM"},
-    {SOCK_RAW, "SOCK_RAW"},       {SOCK_SEQPACKET, "SOCK_SEQPACKET"},
-    {SOCK_RDM, "SOCK_RDM"},       {0, NULL},
+    {SOCK_STREAM, "SOCK_STREAM"},       {SOCK_DGRAM, "SOCK_DGRAM"}, {SOCK_RAW, "SOCK_RAW"},
+    {SOCK_SEQPACKET, "SOCK_SEQPACKET"}, {SOCK_RDM, "SOCK_RDM"},     {0, NULL},
 };
 
 const char *name_socktype(int type, char *buf, size_t size)
@@ -48,9 +51,12 @@ const char *name_socktype(int type, char *buf, size_t size)
 }
 
 static const struct pair protocols[] = {
-    {IPPROTO_TCP, "IPPROTO_TCP"},   {IPPROTO_UDP, "IPPROTO_UDP"},
-    {IPPROTO_ICMP, "IPPROTO_ICMP"}, {IPPROTO_ICMPV6, "IPPROTO_ICMPV6"},
-    {IPPROTO_RAW, "IPPROTO_RAW"},   {IPPROTO_SCTP, "IPPROTO_SCTP"},
+    {IPPROTO_TCP, "IPPROTO_TCP"},
+    {IPPROTO_UDP, "IPPROTO_UDP"},
+    {IPPROTO_ICMP, "IPPROTO_ICMP"},
+    {IPPROTO_ICMPV6, "IPPROTO_ICMPV6"},
+    {IPPROTO_RAW, "IPPROTO_RAW"},
+    {IPPROTO_SCTP, "IPPROTO_SCTP"},
     {0, NULL},
 };
 
@@ -66,7 +72,7 @@ const char *name_protocol(int family, int protocol, char *buf, size_t size)
 }
 
 static const struct pair levels[] = {
-    {SOL_SOCKET, "SOL_SOCKET"}, {IPPROTO_TCP, "IPPROTO_TCP"}, {IPPROTO_IP, "IPPROTO_IP"},
+    {SOL_SOCKET, "SOL_SOCKET"},     {IPPROTO_TCP, "IPPROTO_TCP"}, {IPPROTO_IP, "IPPROTO_IP"},
     {IPPROTO_IPV6, "IPPROTO_IPV6"}, {IPPROTO_UDP, "IPPROTO_UDP"}, {0, NULL},
 };
 
@@ -76,32 +82,50 @@ const char *name_level(int level, char *buf, size_t size)
 }
 
 static const struct pair sol_socket_opts[] = {
-    {SO_REUSEADDR, "SO_REUSEADDR"}, {SO_REUSEPORT, "SO_REUSEPORT"},
-    {SO_KEEPALIVE, "SO_KEEPALIVE"}, {SO_LINGER, "SO_LINGER"},
-    {SO_RCVBUF, "SO_RCVBUF"},       {SO_SNDBUF, "SO_SNDBUF"},
-    {SO_RCVTIMEO, "SO_RCVTIMEO"},   {SO_SNDTIMEO, "SO_SNDTIMEO"},
-    {SO_ERROR, "SO_ERROR"},         {SO_TYPE, "SO_TYPE"},
-    {SO_BROADCAST, "SO_BROADCAST"}, {SO_PEERCRED, "SO_PEERCRED"},
-    {SO_PASSCRED, "SO_PASSCRED"},   {SO_RCVLOWAT, "SO_RCVLOWAT"},
-    {SO_DOMAIN, "SO_DOMAIN"},       {SO_PROTOCOL, "SO_PROTOCOL"},
-    {SO_ACCEPTCONN, "SO_ACCEPTCONN"}, {SO_BINDTODEVICE, "SO_BINDTODEVICE"},
-    {SO_OOBINLINE, "SO_OOBINLINE"}, {SO_RCVBUFFORCE, "SO_RCVBUFFORCE"},
-    {SO_TIMESTAMP, "SO_TIMESTAMP"}, {SO_RXQ_OVFL, "SO_RXQ_OVFL"},
+    {SO_REUSEADDR, "SO_REUSEADDR"},
+    {SO_REUSEPORT, "SO_REUSEPORT"},
+    {SO_KEEPALIVE, "SO_KEEPALIVE"},
+    {SO_LINGER, "SO_LINGER"},
+    {SO_RCVBUF, "SO_RCVBUF"},
+    {SO_SNDBUF, "SO_SNDBUF"},
+    {SO_RCVTIMEO, "SO_RCVTIMEO"},
+    {SO_SNDTIMEO, "SO_SNDTIMEO"},
+    {SO_ERROR, "SO_ERROR"},
+    {SO_TYPE, "SO_TYPE"},
+    {SO_BROADCAST, "SO_BROADCAST"},
+    {SO_PEERCRED, "SO_PEERCRED"},
+    {SO_PASSCRED, "SO_PASSCRED"},
+    {SO_RCVLOWAT, "SO_RCVLOWAT"},
+    {SO_DOMAIN, "SO_DOMAIN"},
+    {SO_PROTOCOL, "SO_PROTOCOL"},
+    {SO_ACCEPTCONN, "SO_ACCEPTCONN"},
+    {SO_BINDTODEVICE, "SO_BINDTODEVICE"},
+    {SO_OOBINLINE, "SO_OOBINLINE"},
+    {SO_RCVBUFFORCE, "SO_RCVBUFFORCE"},
+    {SO_TIMESTAMP, "SO_TIMESTAMP"},
+    {SO_RXQ_OVFL, "SO_RXQ_OVFL"},
     {0, NULL},
 };
 static const struct pair tcp_opts[] = {
-    {TCP_NODELAY, "TCP_NODELAY"},   {TCP_MAXSEG, "TCP_MAXSEG"}, {TCP_CORK, "TCP_CORK"},
-    {TCP_KEEPIDLE, "TCP_KEEPIDLE"}, {TCP_INFO, "TCP_INFO"},     {TCP_QUICKACK, "TCP_QUICKACK"},
-    {TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT"}, {TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
+    {TCP_NODELAY, "TCP_NODELAY"},
+    {TCP_MAXSEG, "TCP_MAXSEG"},
+    {TCP_CORK, "TCP_CORK"},
+    {TCP_KEEPIDLE, "TCP_KEEPIDLE"},
+    {TCP_INFO, "TCP_INFO"},
+    {TCP_QUICKACK, "TCP_QUICKACK"},
+    {TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT"},
+    {TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT"},
     {0, NULL},
 };
 static const struct pair ip_opts[] = {
-    {IP_TTL, "IP_TTL"}, {IP_TOS, "IP_TOS"}, {IP_RECVERR, "IP_RECVERR"},
+    {IP_TTL, "IP_TTL"},         {IP_TOS, "IP_TOS"},         {IP_RECVERR, "IP_RECVERR"},
     {IP_RECVTTL, "IP_RECVTTL"}, {IP_HDRINCL, "IP_HDRINCL"}, {0, NULL},
 };
 static const struct pair ipv6_opts[] = {
-    {IPV6_V6ONLY, "IPV6_V6ONLY"}, {IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS"},
-    {IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT"}, {0, NULL},
+    {IPV6_V6ONLY, "IPV6_V6ONLY"},
+    {IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS"},
+    {IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT"},
+    {0, NULL},
 };
 
 const char *name_sockopt(int level, int opt, char *buf, size_t size)
@@ -119,12 +143,18 @@ const char *name_sockopt(int level, int opt, char *buf, size_t size)
 }
 
 static const struct pair msgflags[] = {
-    {MSG_OOB, "MSG_OOB"},           {MSG_PEEK, "MSG_PEEK"},
-    {MSG_DONTROUTE, "MSG_DONTROUTE"}, {MSG_TRUNC, "MSG_TRUNC"},
-    {MSG_DONTWAIT, "MSG_DONTWAIT"}, {MSG_EOR, "MSG_EOR"},
-    {MSG_WAITALL, "MSG_WAITALL"},   {MSG_NOSIGNAL, "MSG_NOSIGNAL"},
-    {MSG_MORE, "MSG_MORE"},         {MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC"},
-    {MSG_ERRQUEUE, "MSG_ERRQUEUE"}, {MSG_CTRUNC, "MSG_CTRUNC"},
+    {MSG_OOB, "MSG_OOB"},
+    {MSG_PEEK, "MSG_PEEK"},
+    {MSG_DONTROUTE, "MSG_DONTROUTE"},
+    {MSG_TRUNC, "MSG_TRUNC"},
+    {MSG_DONTWAIT, "MSG_DONTWAIT"},
+    {MSG_EOR, "MSG_EOR"},
+    {MSG_WAITALL, "MSG_WAITALL"},
+    {MSG_NOSIGNAL, "MSG_NOSIGNAL"},
+    {MSG_MORE, "MSG_MORE"},
+    {MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC"},
+    {MSG_ERRQUEUE, "MSG_ERRQUEUE"},
+    {MSG_CTRUNC, "MSG_CTRUNC"},
     {0, NULL},
 };
 

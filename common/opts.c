@@ -36,9 +36,12 @@ void lesson_parse(int argc, char **argv, const struct lesson_info *info, struct 
 {
     enum { O_ROLE = 256, O_HOST, O_PORT, O_STEP, O_TRACE, O_HELP };
     static const struct option longs[] = {
-        {"role", required_argument, NULL, O_ROLE}, {"host", required_argument, NULL, O_HOST},
-        {"port", required_argument, NULL, O_PORT}, {"step", no_argument, NULL, O_STEP},
-        {"trace", required_argument, NULL, O_TRACE}, {"help", no_argument, NULL, O_HELP},
+        {"role", required_argument, NULL, O_ROLE},
+        {"host", required_argument, NULL, O_HOST},
+        {"port", required_argument, NULL, O_PORT},
+        {"step", no_argument, NULL, O_STEP},
+        {"trace", required_argument, NULL, O_TRACE},
+        {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -79,11 +82,8 @@ void lesson_parse(int argc, char **argv, const struct lesson_info *info, struct 
             /* The tracer read these before main(). */
             break;
         case 'h':
-        case O_HELP:
-            usage(info);
-            exit(0);
-        case ':':
-            die_usage("option '%s' needs a value", argv[optind - 1]);
+        case O_HELP: usage(info); exit(0);
+        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
         default:
         unknown:
             if (optopt == O_TRACE || (optind > 0 && strcmp(argv[optind - 1], "--trace") == 0))

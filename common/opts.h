@@ -33,15 +33,15 @@ struct lesson_info {
     unsigned opts;         /* OPT_ROLE | OPT_HOST | OPT_PORT */
     const char *default_host;
     uint16_t default_port;
-    int max_args;          /* positional arguments allowed */
+    int max_args; /* positional arguments allowed */
 };
 
 struct lesson_opts {
     enum lesson_role role;
     const char *host;
     uint16_t port;
-    char port_text[8];     /* the port as text, for getaddrinfo */
-    int nargs;             /* positional arguments */
+    char port_text[8]; /* the port as text, for getaddrinfo */
+    int nargs;         /* positional arguments */
     char **args;
 };
 

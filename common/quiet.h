@@ -13,8 +13,17 @@
 
 extern __thread int sockscope_quiet_depth;
 
-static inline void quiet_begin(void) { sockscope_quiet_depth++; }
-static inline void quiet_end(void) { sockscope_quiet_depth--; }
-static inline int quiet_active(void) { return sockscope_quiet_depth > 0; }
+static inline void quiet_begin(void)
+{
+    sockscope_quiet_depth++;
+}
+static inline void quiet_end(void)
+{
+    sockscope_quiet_depth--;
+}
+static inline int quiet_active(void)
+{
+    return sockscope_quiet_depth > 0;
+}
 
 #endif

@@ -50,8 +50,7 @@ int sandbox_enter(char *err, size_t errlen)
     gid_t gid = getegid();
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == -1) {
         int e = errno;
-        snprintf(err, errlen,
-                 "cannot make a private user and network namespace: %s%s", strerror(e),
+        snprintf(err, errlen, "cannot make a private user and network namespace: %s%s", strerror(e),
                  e == EPERM || e == ENOSPC
                      ? " (the system forbids them: as root, sysctl -w "
                        "kernel.unprivileged_userns_clone=1 and user.max_user_namespaces=10000)"

@@ -8,12 +8,18 @@
 #include <sys/ioctl.h>
 
 static const char *const state_names[TCPS_COUNT] = {
-    [TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_SYN_SENT] = "SYN_SENT",
-    [TCPS_SYN_RECEIVED] = "SYN_RECEIVED", [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
-    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",   [TCPS_TIME_WAIT] = "TIME_WAIT",
-    [TCPS_CLOSED] = "CLOSED",           [TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
-    [TCPS_LAST_ACK] = "LAST_ACK",       [TCPS_LISTEN] = "LISTEN",
-    [TCPS_CLOSING] = "CLOSING",         [TCPS_NEW_SYN_RECV] = "SYN_RECEIVED",
+    [TCPS_ESTABLISHED] = "ESTABLISHED",
+    [TCPS_SYN_SENT] = "SYN_SENT",
+    [TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
+    [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
+    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
+    [TCPS_TIME_WAIT] = "TIME_WAIT",
+    [TCPS_CLOSED] = "CLOSED",
+    [TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+    [TCPS_LAST_ACK] = "LAST_ACK",
+    [TCPS_LISTEN] = "LISTEN",
+    [TCPS_CLOSING] = "CLOSING",
+    [TCPS_NEW_SYN_RECV] = "SYN_RECEIVED",
 };
 
 const char *tcp_state_name(int state)

@@ -24,15 +24,15 @@
 #include "event.h"
 
 struct trace_state {
-    bool active;       /* any sink or step mode: wrappers do their work */
-    bool step;         /* step mode */
-    int file_fd;       /* -1: no file sink */
-    int viewer_fd;     /* -1: no viewer */
+    bool active;   /* any sink or step mode: wrappers do their work */
+    bool step;     /* step mode */
+    int file_fd;   /* -1: no file sink */
+    int viewer_fd; /* -1: no viewer */
     char viewer_path[108];
-    uint64_t seq;      /* events made by this process */
-    uint64_t dropped;  /* events the viewer could not take */
-    pid_t pid, ppid;   /* cached; reset in a forked child */
-    pid_t root_pid;    /* the first traced process of this session */
+    uint64_t seq;     /* events made by this process */
+    uint64_t dropped; /* events the viewer could not take */
+    pid_t pid, ppid;  /* cached; reset in a forked child */
+    pid_t root_pid;   /* the first traced process of this session */
 };
 
 extern struct trace_state trace_g;

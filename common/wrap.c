@@ -82,9 +82,10 @@ __thread const char *sockscope_src_file;
 __thread int sockscope_src_line;
 
 const char *const wrap_calls[] = {
-    "socket", "socketpair", "bind", "listen", "accept", "accept4", "connect", "send",
-    "sendto", "sendmsg", "recv", "recvfrom", "recvmsg", "read", "write", "shutdown",
-    "close", "setsockopt", "getsockopt", "poll", "select", "epoll_wait", NULL,
+    "socket",     "socketpair", "bind",   "listen",     "accept", "accept4",
+    "connect",    "send",       "sendto", "sendmsg",    "recv",   "recvfrom",
+    "recvmsg",    "read",       "write",  "shutdown",   "close",  "setsockopt",
+    "getsockopt", "poll",       "select", "epoll_wait", NULL,
 };
 
 static __thread struct call_failure last_failure = {.fd = -1, .port = -1};
@@ -230,8 +231,8 @@ static void fill_truth(struct event *e, int fd)
                 e->txq = (int)ti.tcpi_sacked;
             }
         }
-        if (fi != NULL && e->peer[0] && e->state >= TCPS_ESTABLISHED &&
-            e->state != TCPS_SYN_SENT && e->state != TCPS_SYN_RECEIVED && !fi->addrs_fixed) {
+        if (fi != NULL && e->peer[0] && e->state >= TCPS_ESTABLISHED && e->state != TCPS_SYN_SENT &&
+            e->state != TCPS_SYN_RECEIVED && !fi->addrs_fixed) {
             memcpy(fi->local, e->local, sizeof fi->local);
             memcpy(fi->peer, e->peer, sizeof fi->peer);
             fi->local_sa = lsa;
@@ -350,9 +351,8 @@ int WRAP(socketpair)(int domain, int type, int protocol, int sv[2])
     struct call c;
     call_begin(&c, "socketpair", -1);
     char a[32], b[48], p[32];
-    snprintf(c.args, sizeof c.args, "socketpair(%s, %s, %s, sv)",
-             name_family(domain, a, sizeof a), name_socktype(type, b, sizeof b),
-             name_protocol(domain, protocol, p, sizeof p));
+    snprintf(c.args, sizeof c.args, "socketpair(%s, %s, %s, sv)", name_family(domain, a, sizeof a),
+             name_socktype(type, b, sizeof b), name_protocol(domain, protocol, p, sizeof p));
     call_announce(&c);
     int r = REAL(socketpair)(domain, type, protocol, sv);
     int err = errno;
@@ -410,8 +410,8 @@ int WRAP(listen)(int fd, int backlog)
 
 DECLARE_REAL(int, accept, (int, struct sockaddr *, socklen_t *))
 DECLARE_REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
-static int accept_common(const char *name, int fd, struct sockaddr *sa, socklen_t *lenp,
-                         int flags, bool four)
+static int accept_common(const char *name, int fd, struct sockaddr *sa, socklen_t *lenp, int flags,
+                         bool four)
 {
     if (!tracing()) {
         int r = four ? REAL(accept4)(fd, sa, lenp, flags) : REAL(accept)(fd, sa, lenp);
@@ -811,8 +811,7 @@ int WRAP(close)(int fd)
 }
 
 /* An option's value as the call's text shows it. */
-static void option_value(int level, int opt, const void *val, socklen_t len, char *out,
-                         size_t size)
+static void option_value(int level, int opt, const void *val, socklen_t len, char *out, size_t size)
 {
     if (val == NULL) {
         snprintf(out, size, "NULL");

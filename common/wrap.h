@@ -15,8 +15,8 @@
 extern const char *const wrap_calls[];
 
 struct call_failure {
-    char call[16];          /* "bind"; "" when no call has failed */
-    int err;                /* its errno */
+    char call[16]; /* "bind"; "" when no call has failed */
+    int err;       /* its errno */
     int fd;
     char addr[ADDR_STRLEN]; /* the address it was given, or "" */
     int port;               /* that address's port, or -1 */

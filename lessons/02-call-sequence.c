@@ -51,8 +51,8 @@ static int open_listener(const char *host, const char *port)
 {
     /* getaddrinfo turns a name and a port into addresses to bind to;
      * AI_PASSIVE asks for addresses a server listens on. */
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res;
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0)

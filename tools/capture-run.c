@@ -44,7 +44,10 @@ static void on_segment(const struct segment *s, void *arg)
             "{\"ts_ns\":%llu,\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"flags\":\"%s\","
             "\"seq\":%u,\"ack\":%u,\"win\":%u,\"len\":%u,\"ttl\":%u",
             (unsigned long long)s->ts_ns,
-            s->proto == 6 ? "tcp" : s->proto == 17 ? "udp" : s->proto == 1 ? "icmp" : "icmpv6",
+            s->proto == 6    ? "tcp"
+            : s->proto == 17 ? "udp"
+            : s->proto == 1  ? "icmp"
+                             : "icmpv6",
             s->src, s->dst, s->proto == 6 ? capture_flags_text(s->flags, f, sizeof f) : "",
             s->rel_seq, s->rel_ack, s->window, s->len, s->ttl);
     if (s->proto == 1 || s->proto == 58)
@@ -63,9 +66,12 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
-        {"sandbox", no_argument, NULL, 's'}, {"iface", required_argument, NULL, 'i'},
-        {"filter", required_argument, NULL, 'f'}, {"pcap", required_argument, NULL, 'p'},
-        {"segments", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {"sandbox", no_argument, NULL, 's'},
+        {"iface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"pcap", required_argument, NULL, 'p'},
+        {"segments", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int sandbox = 0;
@@ -136,8 +142,8 @@ int main(int argc, char **argv)
     }
     unsigned recv = 0, drop = 0;
     capture_stats(cap, &recv, &drop);
-    fprintf(stderr, "capture-run: %lu segments shown (%u packets captured, %u dropped)\n",
-            segments, recv, drop);
+    fprintf(stderr, "capture-run: %lu segments shown (%u packets captured, %u dropped)\n", segments,
+            recv, drop);
     capture_close(cap);
     if (seg_out != NULL)
         fclose(seg_out);

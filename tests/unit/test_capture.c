@@ -146,7 +146,7 @@ static void test_udp_icmp_ipv6(void)
     p[5] = 11; /* payload length */
     p[6] = IPPROTO_UDP;
     p[7] = 64;
-    p[23] = 1, p[39] = 1; /* ::1 to ::1 */
+    p[23] = 1, p[39] = 1;       /* ::1 to ::1 */
     p[40] = 0x13, p[41] = 0x88; /* 5000 */
     p[42] = 0x13, p[43] = 0x89; /* 5001 */
     p[45] = 11;
@@ -170,7 +170,8 @@ static void test_udp_icmp_ipv6(void)
 }
 
 UNIT_MAIN("capture",
-          {"a TCP segment's addresses, numbers, flags, window and length are read", test_tcp_fields},
+          {"a TCP segment's addresses, numbers, flags, window and length are read",
+           test_tcp_fields},
           {"a packet cut at any byte before its TCP header is refused, never over-read",
            test_every_cut_is_refused},
           {"header lengths that point past the packet are refused", test_lying_lengths},
