@@ -341,6 +341,7 @@ struct capture {
     capture_fn fn;
     void *arg;
     int handed;
+    unsigned frames;
 };
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, const char *detail)
@@ -436,9 +437,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     struct capture *c = (struct capture *)user;
     if (c->dump != NULL)
         pcap_dump((u_char *)c->dump, h, bytes);
+    c->frames++;
     struct segment s;
     if (capture_parse(c->linktype, bytes, h->caplen, &s) == -1)
         return;
+    s.frame = c->frames;
     s.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
     /* The link header differs between the two copies on "any"; the IP
      * packet does not. */

@@ -37,6 +37,7 @@ enum {
 
 struct segment {
     uint64_t ts_ns;        /* when the kernel saw it */
+    unsigned frame;        /* its number among the packets captured (and saved), from 1 */
     int family;            /* AF_INET or AF_INET6 */
     int proto;             /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
     char src[ADDR_STRLEN]; /* "127.0.0.1:9000"; no port for ICMP */

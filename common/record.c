@@ -1,0 +1,254 @@
+/* record.c: write and read recordings; see record.h. */
+#include "record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+
+struct record_writer {
+    char dir[512];
+    char pcap[600];
+    int fd;
+    json_t *meta;
+};
+
+static int path_in(char *buf, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+int record_open(struct record_writer **out, const char *dir, char *const *argv, char *err,
+                size_t errlen)
+{
+    if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errlen, "cannot make the recording directory %s: %s", dir, strerror(e));
+        return -e;
+    }
+    struct record_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return -ENOMEM;
+    char path[600];
+    if (strlen(dir) >= sizeof w->dir || path_in(path, sizeof path, dir, RECORD_TIMELINE) != 0) {
+        free(w);
+        snprintf(err, errlen, "the recording directory's name is too long");
+        return -ENAMETOOLONG;
+    }
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    path_in(w->pcap, sizeof w->pcap, dir, RECORD_PCAP);
+    unlink(w->pcap); /* a recording made anew has no old packets */
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (w->fd == -1) {
+        int e = errno;
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        free(w);
+        return -e;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    w->meta =
+        json_pack("{s:i, s:I, s:o, s:n}", "v", 1, "created_ns",
+                  (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec, "argv", json_array(), "capture");
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+        json_array_append_new(json_object_get(w->meta, "argv"), json_string(argv[i]));
+    *out = w;
+    return 0;
+}
+
+int record_line(struct record_writer *w, const char *line, size_t len)
+{
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\0'))
+        len--;
+    if (len == 0 || len >= RECORD_LINE_MAX)
+        return -EINVAL;
+    char buf[RECORD_LINE_MAX];
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    /* One write a line, so a reader never sees half of one. */
+    ssize_t n = write(w->fd, buf, len + 1);
+    return n == (ssize_t)(len + 1) ? 0 : -(n == -1 ? errno : EIO);
+}
+
+size_t record_segment_json(const struct segment *s, unsigned frame, char *buf, size_t size)
+{
+    static const char *const protos[] = {[6] = "tcp", [17] = "udp", [1] = "icmp", [58] = "icmpv6"};
+    const char *proto =
+        s->proto >= 0 && s->proto <= 58 && protos[s->proto] ? protos[s->proto] : "other";
+    char flags[32] = "";
+    if (s->proto == 6)
+        capture_flags_text(s->flags, flags, sizeof flags);
+    int n = snprintf(buf, size,
+                     "{\"v\":1,\"kind\":\"packet\",\"ts_ns\":%llu,\"frame\":%u,\"proto\":\"%s\","
+                     "\"src\":\"%s\",\"dst\":\"%s\",\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
+                     "\"win\":%u,\"len\":%u,\"ttl\":%u",
+                     (unsigned long long)s->ts_ns, frame, proto, s->src, s->dst, flags, s->rel_seq,
+                     s->rel_ack, s->window, s->len, s->ttl);
+    if (n > 0 && (size_t)n < size && (s->proto == 1 || s->proto == 58))
+        n += snprintf(buf + n, size - (size_t)n,
+                      ",\"icmp_type\":%u,\"icmp_code\":%u,\"icmp_id\":%u,\"icmp_seq\":%u",
+                      s->icmp_type, s->icmp_code, s->icmp_id, s->icmp_seq);
+    if (n > 0 && (size_t)n + 1 < size) {
+        buf[n++] = '}';
+        buf[n] = '\0';
+        return (size_t)n;
+    }
+    return 0;
+}
+
+int record_segment(struct record_writer *w, const struct segment *s, unsigned frame)
+{
+    char buf[1024];
+    size_t n = record_segment_json(s, frame, buf, sizeof buf);
+    return n ? record_line(w, buf, n) : -EINVAL;
+}
+
+const char *record_pcap_path(const struct record_writer *w)
+{
+    return w->pcap;
+}
+
+void record_set_capture(struct record_writer *w, const char *iface)
+{
+    json_object_set_new(w->meta, "capture", iface ? json_string(iface) : json_null());
+}
+
+int record_close(struct record_writer *w)
+{
+    if (w == NULL)
+        return 0;
+    char path[600];
+    int rc = 0;
+    if (path_in(path, sizeof path, w->dir, RECORD_META) == 0 &&
+        json_dump_file(w->meta, path, JSON_INDENT(2)) != 0)
+        rc = -EIO;
+    if (close(w->fd) == -1 && rc == 0)
+        rc = -errno;
+    json_decref(w->meta);
+    free(w);
+    return rc;
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+static int add_entry(struct recording *r, size_t *cap, json_t *obj)
+{
+    if (r->count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 1024;
+        struct record_entry *ne = realloc(r->entries, ncap * sizeof *ne);
+        if (ne == NULL)
+            return -ENOMEM;
+        r->entries = ne;
+        *cap = ncap;
+    }
+    struct record_entry *e = &r->entries[r->count++];
+    e->obj = obj;
+    json_t *ts = json_object_get(obj, "ts_ns");
+    e->ts_ns = json_is_integer(ts) ? (uint64_t)json_integer_value(ts) : 0;
+    e->kind = json_string_value(json_object_get(obj, "kind"));
+    if (e->kind == NULL)
+        e->kind = "";
+    return 0;
+}
+
+int record_load(const char *dir, struct recording *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    char path[600];
+    if (path_in(path, sizeof path, dir, RECORD_TIMELINE) != 0) {
+        snprintf(err, errlen, "the recording directory's name is too long");
+        return -ENAMETOOLONG;
+    }
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        int e = errno;
+        snprintf(err, errlen, "%s is not a recording: cannot read %s (%s)", dir, path, strerror(e));
+        return -e;
+    }
+    size_t cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &linecap, f)) != -1) {
+        lineno++;
+        if (line[n - 1] != '\n') {
+            /* The recorder stopped mid-line: what is there is not whole. */
+            r->cut_short = true;
+            break;
+        }
+        json_error_t je;
+        json_t *obj = n < RECORD_LINE_MAX ? json_loadb(line, (size_t)n, 0, &je) : NULL;
+        if (obj == NULL || !json_is_object(obj) || !json_is_string(json_object_get(obj, "kind"))) {
+            json_decref(obj);
+            if (r->corrupt++ == 0)
+                r->first_corrupt = lineno;
+            continue;
+        }
+        if ((rc = add_entry(r, &cap, obj)) != 0) {
+            json_decref(obj);
+            snprintf(err, errlen, "out of memory reading %s", path);
+            break;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (rc != 0) {
+        record_free(r);
+        return rc;
+    }
+    if (path_in(path, sizeof path, dir, RECORD_PCAP) == 0)
+        r->has_pcap = access(path, R_OK) == 0;
+    if (path_in(path, sizeof path, dir, RECORD_META) == 0) {
+        json_error_t je;
+        r->meta = json_load_file(path, 0, &je);
+        r->has_meta = r->meta != NULL;
+    }
+    return 0;
+}
+
+const char *record_problems(const struct recording *r, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    if (r->cut_short)
+        o += (size_t)snprintf(buf + o, size - o,
+                              "the recording was cut short: its last line is incomplete and left "
+                              "out. ");
+    if (r->corrupt && o < size)
+        o += (size_t)snprintf(buf + o, size - o,
+                              "%zu corrupt line%s skipped (the first is line %zu). ", r->corrupt,
+                              r->corrupt == 1 ? "" : "s", r->first_corrupt);
+    if (!r->has_pcap && o < size)
+        o += (size_t)snprintf(buf + o, size - o, "no packets.pcap: replaying without packets. ");
+    if (!r->has_meta && o < size)
+        snprintf(buf + o, size - o, "no meta.json. ");
+    return buf;
+}
+
+void record_free(struct recording *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        json_decref(r->entries[i].obj);
+    free(r->entries);
+    json_decref(r->meta);
+    memset(r, 0, sizeof *r);
+}
+
+const char *record_str(const struct record_entry *e, const char *key)
+{
+    return json_string_value(json_object_get(e->obj, key));
+}
+
+long long record_int(const struct record_entry *e, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(e->obj, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
