@@ -249,6 +249,7 @@ void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns)
     if (rtt_ns < 0)
         rtt_ns = 0;
     s->received++;
+    s->timed++;
     s->sum_ns += rtt_ns;
     int64_t us = rtt_ns / 1000;
     s->sum_sq_us2 += us * us;
@@ -291,11 +292,11 @@ char *icmp_stats_summary(const struct icmp_stats *s, int64_t elapsed_ns, char *o
                      "%lu packets transmitted, %lu received%s, %lu%% packet loss, "
                      "time %lldms\n",
                      s->sent, s->received, errs, loss, (long long)(elapsed_ns / 1000000));
-    if (s->received == 0 || n < 0 || (size_t)n >= size)
+    if (s->timed == 0 || n < 0 || (size_t)n >= size)
         return out;
-    int64_t avg_ns = s->sum_ns / (int64_t)s->received;
+    int64_t avg_ns = s->sum_ns / (int64_t)s->timed;
     int64_t avg_us = avg_ns / 1000;
-    int64_t var = s->sum_sq_us2 / (int64_t)s->received - avg_us * avg_us;
+    int64_t var = s->sum_sq_us2 / (int64_t)s->timed - avg_us * avg_us;
     int64_t mdev_ns = (int64_t)isqrt(var > 0 ? (uint64_t)var : 0) * 1000;
     char a[32], b[32], c[32], d[32];
     ms3(s->min_ns, a, sizeof a);

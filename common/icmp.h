@@ -108,8 +108,8 @@ struct icmp_packet {
  * Read one received message from buf[len]. `with_ip_header`: the input
  * starts with an IPv4 header (a raw IPv4 socket). `v6`: ICMPv6 (never a
  * header, whatever `with_ip_header` says; the checksum is left to the
- * kernel, which needs both addresses to check it). `our_id`: the identifier of our requests. Fills `p` as far as
- * the input allows and returns the verdict; never reads past `len`.
+ * kernel, which needs both addresses to check it). `our_id`: the identifier of our requests. Fills
+ * `p` as far as the input allows and returns the verdict; never reads past `len`.
  */
 enum icmp_verdict icmp_parse(const uint8_t *buf, size_t len, bool with_ip_header, bool v6,
                              uint16_t our_id, struct icmp_packet *p);
@@ -130,19 +130,22 @@ const char *icmp_code_text(bool v6, uint8_t type, uint8_t code);
  */
 struct icmp_stats {
     unsigned long sent, received, errors, bad_checksums;
+    unsigned long timed; /* replies with a round trip (a timestamp) */
     int64_t min_ns, max_ns;
     int64_t sum_ns;     /* for the mean */
     int64_t sum_sq_us2; /* for the deviation: sum of squares, in us^2 */
 };
 
 void icmp_stats_init(struct icmp_stats *s);
+/* A reply came back in rtt_ns: counts it as received and timed. (A reply
+ * too small to carry a timestamp: count s->received alone.) */
 void icmp_stats_add(struct icmp_stats *s, int64_t rtt_ns);
 
 /*
  * The summary in ping's own words, into out[size]:
  *   "3 packets transmitted, 3 received, 0% packet loss, time 2003ms\n"
  *   "rtt min/avg/max/mdev = 0.041/0.054/0.066/0.010 ms\n"
- * (the second line only when something was received; ", +N errors" after
+ * (the second line only when a reply was timed; ", +N errors" after
  * the received count when errors came back). mdev is the mean deviation
  * sqrt(mean(rtt^2) - mean(rtt)^2). Returns out.
  */
