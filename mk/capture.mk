@@ -22,3 +22,15 @@ fuzz-capture-short: $(BUILD)/fuzz/fuzz_capture
 
 FUZZ_TARGETS += fuzz-capture
 TEST_PREREQS += fuzz-capture-short
+
+# Mermaid's own parser checks the exports' syntax (tests/integration/
+# test_recording.py): installed from npm at test time, never by hand.
+MERMAID_DIR := $(BUILD)/node-mermaid
+$(MERMAID_DIR)/check.mjs: tests/integration/mermaid_check.mjs
+	@mkdir -p $(@D)
+	@command -v npm >/dev/null || { echo "npm is missing: scripts/deps.sh test installs it"; exit 1; }
+	$(call say,NPM,mermaid)
+	$(Q)cd $(@D) && npm install --no-audit --no-fund --silent mermaid@11 >/dev/null
+	$(Q)cp $< $@
+
+TEST_PREREQS += $(MERMAID_DIR)/check.mjs

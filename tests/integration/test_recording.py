@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 
 
 def tool(ctx, name):
@@ -56,6 +57,20 @@ def test_mermaid_export_lists_the_handshake(ctx):
         assert statement.match(line), "not a Mermaid statement: %r" % line
         # '#' may only start an entity code such as #59;
         assert re.sub(r"#\d+;", "", line).count("#") == 0, line
+    # Mermaid's own parser accepts it as a sequence diagram.
+    checker = os.path.join(ctx.build, "node-mermaid", "check.mjs")
+    assert os.path.exists(checker), "the Mermaid checker is not installed (make test installs it)"
+    path = ctx.path("lesson02.mmd")
+    with open(path, "w") as f:
+        f.write(out)
+    r = subprocess.run(["node", checker, path], capture_output=True, text=True, timeout=120)
+    ctx.log("mermaid: %s %s" % (r.stdout, r.stderr))
+    assert r.returncode == 0 and r.stdout.strip() == "sequence", r.stdout + r.stderr
+    # ...and rejects a broken one, so the check can fail.
+    with open(path, "w") as f:
+        f.write("sequenceDiagram\n    P0->>P1 no colon here\n")
+    r = subprocess.run(["node", checker, path], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "error" in r.stdout, r.stdout
     parts = dict(re.findall(r"participant (P\d+) as (\S+)", out))
     assert sorted(parts.values()) == ["client", "server"], parts
     server = [p for p, n in parts.items() if n == "server"][0]
