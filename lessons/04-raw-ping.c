@@ -136,6 +136,7 @@ struct pinger {
     char host_addr[INET6_ADDRSTRLEN];
     struct icmp_stats stats;
     uint8_t seen[65536 / 8]; /* sequences answered: a second reply is a DUP */
+    unsigned long answered;  /* sequences answered, by a reply or an error */
     bool skip_said[ICMP_BAD_IP_HEADER + 1];
 };
 
@@ -181,6 +182,16 @@ static void send_request(struct pinger *p, uint16_t seq)
     }
 }
 
+/* Note that sequence `seq` got its answer; false if it had one already. */
+static bool mark_answered(struct pinger *p, uint16_t seq)
+{
+    if (p->seen[seq / 8] & (1 << seq % 8))
+        return false;
+    p->seen[seq / 8] |= (uint8_t)(1 << seq % 8);
+    p->answered++;
+    return true;
+}
+
 /* Read one message; print what it is; count it if it is our reply. */
 static void read_reply(struct pinger *p)
 {
@@ -219,8 +230,7 @@ static void read_reply(struct pinger *p)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src, sizeof src);
 
     if (v == ICMP_ECHO_REPLY_OURS) {
-        bool dup = p->seen[pk.seq / 8] & (1 << pk.seq % 8);
-        p->seen[pk.seq / 8] |= (uint8_t)(1 << pk.seq % 8);
+        bool dup = !mark_answered(p, pk.seq);
         char rtt[40] = "";
         if (pk.has_time && !dup) {
             int64_t ns = arrived - ((int64_t)pk.sent.tv_sec * 1000000000 + pk.sent.tv_nsec);
@@ -247,6 +257,7 @@ static void read_reply(struct pinger *p)
         /* A router (or a host) could not deliver our request and said why,
          * quoting its start: that is how we know which one it was. */
         p->stats.errors++;
+        mark_answered(p, pk.seq);
         printf("From %s icmp_seq=%u %s: %s\n", src, pk.seq, icmp_type_name(p->v6, pk.type),
                icmp_code_text(p->v6, pk.type, pk.code));
         if (pk.type == (p->v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED))
@@ -317,7 +328,7 @@ int main(int argc, char **argv)
         bool last = seq == p.o.count;
         int64_t until = now_ns() + (int64_t)((last ? p.o.timeout_s : p.o.interval_s) * 1e9);
         while (!interrupted) {
-            if (last && p.stats.received + p.stats.errors >= p.stats.sent)
+            if (last && p.answered >= p.stats.sent)
                 break;
             int64_t left = until - now_ns();
             if (left <= 0)
