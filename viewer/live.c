@@ -1,0 +1,929 @@
+/* live.c: a program run under the viewer; see live.h. */
+#include "live.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "diag.h"
+#include "draw.h"
+#include "event.h"
+#include "lessons.h"
+#include "model.h"
+#include "sockstate.h"
+#include "source.h"
+#include "tty.h"
+
+#define MAX_CONNS 256
+#define OUT_LINES 400
+#define OUT_WIDTH 240
+#define FRAME_NS 30000000ull /* at most one screen every 30 ms */
+#define DIAG_NS 250000000ull /* the kernel is asked four times a second */
+#define MAX_SAMPLES 200000
+
+static const int speeds_ms[] = {0, 50, 100, 250, 500, 1000, 2000};
+#define NSPEEDS ((int)(sizeof speeds_ms / sizeof speeds_ms[0]))
+
+struct conn {
+    int fd;
+    bool waiting;   /* its process waits for a go */
+    uint64_t order; /* when it started waiting */
+    long step_idx;  /* the step event in the timeline */
+};
+
+struct session {
+    const struct live_opts *o;
+    char dir[PATH_MAX];
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int lfd;
+    pid_t child;
+    int master;
+    bool child_done;
+    int child_status;
+    struct conn conns[MAX_CONNS];
+    int nconns;
+    uint64_t step_order;
+    bool running; /* answer steps by ourselves */
+    int speed;    /* index into speeds_ms */
+    uint64_t last_auto;
+    struct timeline tl;
+    struct model m;
+    struct view v;
+    struct grid g;
+    bool dirty, full;
+    uint64_t last_draw, last_diag;
+    char *out[OUT_LINES];
+    int nout;
+    char line[OUT_WIDTH];
+    int linelen;
+    int esc; /* inside an escape sequence: 1 ESC seen, 2 CSI, 3 OSC */
+    char mode[64];
+    char status[160];
+    char title[256];
+    struct source_cache src; /* the source line shown */
+    /* latency from an event's ts_ns to the screen that shows it */
+    uint64_t *pending_ts;
+    size_t npending, cappending;
+    uint64_t *samples;
+    size_t nsamples;
+};
+
+/* For the fatal-signal path: what to remove and whom to end. */
+static volatile pid_t cleanup_pgid;
+static char cleanup_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char cleanup_dir[PATH_MAX];
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void live_emergency_cleanup(void)
+{
+    if (cleanup_pgid > 0)
+        kill(-cleanup_pgid, SIGKILL);
+    if (cleanup_path[0])
+        unlink(cleanup_path);
+    if (cleanup_dir[0])
+        rmdir(cleanup_dir);
+}
+
+/* --- the timeline -------------------------------------------------------- */
+
+static void append(struct session *s, struct ev *e)
+{
+    bool call = e->kind == EK_CALL && e->ts_ns != 0;
+    uint64_t ts = e->ts_ns;
+    if (timeline_append(&s->tl, e) == -1)
+        return;
+    while (s->m.applied < s->tl.len)
+        model_apply(&s->m, &s->tl);
+    s->dirty = true;
+    if (call && s->samples != NULL) {
+        if (s->npending == s->cappending) {
+            size_t cap = s->cappending ? s->cappending * 2 : 256;
+            uint64_t *n = realloc(s->pending_ts, cap * sizeof *n);
+            if (n == NULL)
+                return;
+            s->pending_ts = n;
+            s->cappending = cap;
+        }
+        s->pending_ts[s->npending++] = ts;
+    }
+}
+
+static void note(struct session *s, const char *text)
+{
+    struct ev *e = ev_viewer_note(real_ns(), text);
+    if (e != NULL)
+        append(s, e);
+}
+
+/* --- the lesson's output ------------------------------------------------- */
+
+static void out_newline(struct session *s)
+{
+    s->line[s->linelen] = '\0';
+    char *copy = strdup(s->line);
+    if (copy == NULL)
+        return;
+    if (s->nout == OUT_LINES) {
+        free(s->out[0]);
+        memmove(s->out, s->out + 1, (OUT_LINES - 1) * sizeof s->out[0]);
+        s->nout--;
+    }
+    s->out[s->nout++] = copy;
+    s->linelen = 0;
+}
+
+/* Keep the text; drop terminal escape sequences and carriage returns. */
+static void out_feed(struct session *s, const char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (s->esc == 1) {
+            s->esc = c == '[' ? 2 : c == ']' ? 3 : 0;
+            continue;
+        }
+        if (s->esc == 2) {
+            if (c >= 0x40 && c <= 0x7e)
+                s->esc = 0;
+            continue;
+        }
+        if (s->esc == 3) {
+            if (c == 7 || c == 0x1b)
+                s->esc = c == 0x1b ? 1 : 0;
+            continue;
+        }
+        if (c == 0x1b) {
+            s->esc = 1;
+        } else if (c == '\n') {
+            out_newline(s);
+        } else if (c == '\b') {
+            if (s->linelen > 0)
+                s->linelen--;
+        } else if (c == '\t') {
+            do
+                s->line[s->linelen++] = ' ';
+            while (s->linelen % 8 && s->linelen < OUT_WIDTH - 1);
+        } else if (c >= 0x20 || c >= 0x80) {
+            if (s->linelen < OUT_WIDTH - 1)
+                s->line[s->linelen++] = (char)c;
+        }
+        if (s->linelen >= OUT_WIDTH - 1)
+            out_newline(s);
+    }
+    s->dirty = true;
+}
+
+/* The output so far, with the line being written as the last. */
+static void out_view(struct session *s)
+{
+    s->line[s->linelen] = '\0';
+    s->v.out = (const char *const *)s->out;
+    s->v.nout = s->nout;
+}
+
+/* --- the viewer's socket ------------------------------------------------- */
+
+static int open_socket(struct session *s, char *err, size_t errsize)
+{
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    if (base == NULL || *base == '\0' || stat(base, &st) == -1 || !S_ISDIR(st.st_mode) ||
+        access(base, W_OK) == -1)
+        base = "/tmp";
+    snprintf(s->dir, sizeof s->dir, "%s/sockscope-XXXXXX", base);
+    if (mkdtemp(s->dir) == NULL) {
+        snprintf(err, errsize, "cannot make a directory for the viewer's socket in %s: %s", base,
+                 strerror(errno));
+        s->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(cleanup_dir, sizeof cleanup_dir, "%s", s->dir);
+    chmod(s->dir, 0700);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(s->dir) + strlen("/events") >= sizeof sun.sun_path) {
+        snprintf(err, errsize, "the path %s is too long for a Unix socket", s->dir);
+        return -1;
+    }
+    snprintf(s->path, sizeof s->path, "%s/events", s->dir);
+    memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
+    s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->lfd == -1 || bind(s->lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+        listen(s->lfd, 64) == -1) {
+        snprintf(err, errsize, "cannot make the viewer's socket %s: %s", s->path, strerror(errno));
+        return -1;
+    }
+    snprintf(cleanup_path, sizeof cleanup_path, "%s", s->path);
+    /* The traced processes send much at once: room for bursts. */
+    return 0;
+}
+
+static void accept_conns(struct session *s)
+{
+    /* Bounded: the backlog holds at most 64. */
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd == -1)
+            return;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 || cred.uid != getuid() ||
+            s->nconns == MAX_CONNS) {
+            /* Only the user's own processes may talk to the viewer. */
+            close(fd);
+            if (s->nconns < MAX_CONNS)
+                note(s, "refused a connection from another user");
+            continue;
+        }
+        int size = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        s->conns[s->nconns++] = (struct conn){.fd = fd, .step_idx = -1};
+    }
+}
+
+static void drop_conn(struct session *s, int i)
+{
+    close(s->conns[i].fd);
+    s->conns[i] = s->conns[--s->nconns];
+    s->dirty = true;
+}
+
+/* Read what a connection holds, at most `max` messages. Returns false when
+ * it closed. */
+static bool read_conn(struct session *s, int i, int max)
+{
+    char buf[EVENT_MAX + 64];
+    for (int k = 0; k < max; k++) {
+        ssize_t n = recv(s->conns[i].fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        char why[128];
+        struct ev *e = ev_parse(buf, (size_t)n, why, sizeof why);
+        if (e == NULL)
+            continue;
+        bool step = e->kind == EK_STEP;
+        append(s, e);
+        if (step) {
+            s->conns[i].waiting = true;
+            s->conns[i].order = ++s->step_order;
+            s->conns[i].step_idx = (long)s->tl.len - 1;
+        }
+    }
+    return true;
+}
+
+/* The connection whose process has waited longest, or -1. */
+static int oldest_waiting(const struct session *s)
+{
+    int best = -1;
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].waiting && (best < 0 || s->conns[i].order < s->conns[best].order))
+            best = i;
+    return best;
+}
+
+static bool answer_one(struct session *s, const char *word)
+{
+    int i = oldest_waiting(s);
+    if (i < 0)
+        return false;
+    ssize_t n;
+    do {
+        n = send(s->conns[i].fd, word, strlen(word), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n == -1 && errno == EINTR);
+    s->conns[i].waiting = false;
+    s->conns[i].step_idx = -1;
+    s->dirty = true;
+    return n > 0;
+}
+
+/* --- the kernel's view --------------------------------------------------- */
+
+struct seen {
+    char local[ADDR_STRLEN], peer[ADDR_STRLEN];
+    int state, rq, wq;
+};
+
+struct seen_list {
+    struct seen *v;
+    size_t n, cap;
+    const int *ports;
+    int nports;
+};
+
+static int port_of(const char *a)
+{
+    const char *colon = a ? strrchr(a, ':') : NULL;
+    return colon ? atoi(colon + 1) : 0;
+}
+
+static bool port_wanted(const struct seen_list *l, int port)
+{
+    for (int i = 0; i < l->nports; i++)
+        if (l->ports[i] == port && port != 0)
+            return true;
+    return false;
+}
+
+static int visit(const struct diag_sock *d, void *arg)
+{
+    struct seen_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        if (cap > 65536)
+            return 1;
+        struct seen *n = realloc(l->v, cap * sizeof *n);
+        if (n == NULL)
+            return 1;
+        l->v = n;
+        l->cap = cap;
+    }
+    struct seen *x = &l->v[l->n];
+    addr_format((const struct sockaddr *)&d->local, d->addrlen, x->local, sizeof x->local);
+    x->peer[0] = '\0';
+    int state = d->state == TCPS_NEW_SYN_RECV ? TCPS_SYN_RECEIVED : d->state;
+    if (state != TCPS_LISTEN)
+        addr_format((const struct sockaddr *)&d->peer, d->addrlen, x->peer, sizeof x->peer);
+    if (!port_wanted(l, port_of(x->local)) && !port_wanted(l, port_of(x->peer)))
+        return 0;
+    x->state = state;
+    x->rq = (int)d->rqueue;
+    x->wq = (int)d->wqueue;
+    l->n++;
+    return 0;
+}
+
+static void poll_kernel(struct session *s)
+{
+    /* The ports of the lesson's TCP sockets: what the kernel holds on them
+     * belongs to the lesson (or talks to it). */
+    int ports[256], nports = 0;
+    for (int i = 0; i < s->m.nsocks && nports < 256; i++) {
+        const struct msock *ms = &s->m.socks[i];
+        if (strcmp(ms->sock, "tcp") != 0 || ms->kernel_only)
+            continue;
+        int p = port_of(ms->local);
+        bool dup = false;
+        for (int k = 0; k < nports; k++)
+            dup = dup || ports[k] == p;
+        if (p > 0 && !dup)
+            ports[nports++] = p;
+    }
+    if (nports == 0)
+        return;
+    struct seen_list l = {.ports = ports, .nports = nports};
+    if (diag_dump_tcp(AF_UNSPEC, 0, visit, &l) < 0) {
+        free(l.v);
+        return;
+    }
+    uint64_t now = real_ns();
+    for (size_t k = 0; k < l.n; k++) {
+        const struct seen *x = &l.v[k];
+        bool matched = false, differs = false;
+        for (int i = 0; i < s->m.nsocks; i++) {
+            const struct msock *ms = &s->m.socks[i];
+            if (strcmp(ms->local, x->local) != 0 || strcmp(ms->peer, x->peer) != 0)
+                continue;
+            if (!x->peer[0] && ms->state != TCPS_LISTEN && !ms->kernel_only)
+                continue;
+            matched = true;
+            if (ms->state != x->state || ms->rxq != x->rq || ms->txq != x->wq)
+                differs = true;
+        }
+        if (!matched || differs) {
+            struct ev *e = ev_kernel_state(now, x->local, x->peer, x->state, x->rq, x->wq);
+            if (e != NULL)
+                append(s, e);
+        }
+    }
+    /* Connections the kernel no longer holds are CLOSED. Each pass closes
+     * one (the model changes under us), so the passes are bounded. */
+    for (int i = 0, passes = 0; i < s->m.nsocks && passes < 1024; i++) {
+        const struct msock *ms = &s->m.socks[i];
+        if (!ms->peer[0] || strcmp(ms->sock, "tcp") != 0 || ms->state == TCPS_CLOSED ||
+            ms->state == TCPS_NONE || ms->state == TCPS_SYN_SENT)
+            continue;
+        bool found = false;
+        for (size_t k = 0; k < l.n && !found; k++)
+            found = strcmp(ms->local, l.v[k].local) == 0 && strcmp(ms->peer, l.v[k].peer) == 0;
+        if (!found) {
+            char local[ADDR_STRLEN], peer[ADDR_STRLEN];
+            snprintf(local, sizeof local, "%s", ms->local);
+            snprintf(peer, sizeof peer, "%s", ms->peer);
+            struct ev *e = ev_kernel_state(now, local, peer, TCPS_CLOSED, -1, -1);
+            if (e != NULL)
+                append(s, e);
+            i = -1;
+            passes++;
+        }
+    }
+    free(l.v);
+}
+
+/* --- running the program ------------------------------------------------- */
+
+static const char *preload_lib(char *buf, size_t size)
+{
+    const char *env = getenv("SOCKSCOPE_PRELOAD_LIB");
+    if (env != NULL && *env != '\0')
+        return env;
+    char dir[PATH_MAX];
+    if (self_dir(dir, sizeof dir) == NULL)
+        return NULL;
+    static const char *const rel[] = {"../build/libsockscope-preload.so",
+                                      "../libsockscope-preload.so", "libsockscope-preload.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(buf, size, "%s/%s", dir, rel[i]);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    return NULL;
+}
+
+static int start_child(struct session *s, char *err, size_t errsize)
+{
+    char lib[PATH_MAX + 64];
+    const char *preload = NULL;
+    if (s->o->preload) {
+        preload = preload_lib(lib, sizeof lib);
+        if (preload == NULL) {
+            snprintf(err, errsize,
+                     "cannot find libsockscope-preload.so next to this program "
+                     "(../build/); set SOCKSCOPE_PRELOAD_LIB to its path");
+            return -1;
+        }
+    }
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    /* Report an exec failure through a pipe closed on a successful exec. */
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) == -1) {
+        snprintf(err, errsize, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    s->child = forkpty(&s->master, NULL, NULL, &ws);
+    if (s->child == -1) {
+        snprintf(err, errsize, "cannot start the program on a pseudo-terminal: %s",
+                 strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (s->child == 0) {
+        close(p[0]);
+        setenv("SOCKSCOPE_SOCKET", s->path, 1);
+        if (s->o->step)
+            setenv("SOCKSCOPE_STEP", "1", 1);
+        else
+            unsetenv("SOCKSCOPE_STEP");
+        unsetenv("SOCKSCOPE_ROOT_PID");
+        if (preload != NULL) {
+            const char *old = getenv("LD_PRELOAD");
+            char both[2 * PATH_MAX + 64];
+            snprintf(both, sizeof both, "%s%s%s", old && *old ? old : "", old && *old ? " " : "",
+                     preload);
+            setenv("LD_PRELOAD", both, 1);
+        }
+        signal(SIGPIPE, SIG_DFL);
+        execvp(s->o->argv[0], s->o->argv);
+        int e = errno;
+        if (write(p[1], &e, sizeof e) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    cleanup_pgid = s->child;
+    close(p[1]);
+    int e = 0;
+    ssize_t n;
+    do {
+        n = read(p[0], &e, sizeof e);
+    } while (n == -1 && errno == EINTR);
+    close(p[0]);
+    if (n == (ssize_t)sizeof e) {
+        snprintf(err, errsize, "cannot run %s: %s", s->o->argv[0], strerror(e));
+        waitpid(s->child, NULL, 0);
+        s->child_done = true;
+        cleanup_pgid = 0;
+        return -1;
+    }
+    fcntl(s->master, F_SETFD, FD_CLOEXEC);
+    fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+static void check_child(struct session *s)
+{
+    if (s->child_done || s->child <= 0)
+        return;
+    int st;
+    pid_t r = waitpid(s->child, &st, WNOHANG);
+    if (r != s->child)
+        return;
+    s->child_done = true;
+    s->child_status = st;
+    char text[128];
+    if (WIFEXITED(st))
+        snprintf(text, sizeof text, "the program ended (exit %d)", WEXITSTATUS(st));
+    else
+        snprintf(text, sizeof text, "the program was ended by signal %d (%s)%s", WTERMSIG(st),
+                 strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
+    note(s, text);
+    snprintf(s->status, sizeof s->status, "%s; q leaves", text);
+}
+
+static void end_child(struct session *s)
+{
+    if (s->child <= 0)
+        return;
+    /* The program's whole process group: the lesson and what it forked. */
+    kill(-s->child, SIGTERM);
+    uint64_t deadline = mono_ns() + 1000000000ull;
+    while (!s->child_done && mono_ns() < deadline) {
+        int st;
+        pid_t r = waitpid(s->child, &st, WNOHANG);
+        if (r == s->child) {
+            s->child_done = true;
+            break;
+        }
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(-s->child, SIGKILL);
+    if (!s->child_done) {
+        waitpid(s->child, NULL, 0);
+        s->child_done = true;
+    }
+    cleanup_pgid = 0;
+}
+
+/* --- drawing ------------------------------------------------------------- */
+
+static void write_dump(const struct session *s)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->o->dump_path);
+    FILE *f = fopen(tmp, "we");
+    if (f == NULL)
+        return;
+    grid_dump(&s->g, f);
+    if (fclose(f) == 0)
+        rename(tmp, s->o->dump_path);
+}
+
+static void update_mode(struct session *s)
+{
+    if (s->child_done)
+        snprintf(s->mode, sizeof s->mode, "ended");
+    else if (!s->o->step)
+        snprintf(s->mode, sizeof s->mode, "live");
+    else if (s->running)
+        snprintf(s->mode, sizeof s->mode, "step: running");
+    else
+        snprintf(s->mode, sizeof s->mode, "step: paused, n runs the next call");
+    s->v.mode = s->mode;
+    s->v.speed_ms = s->o->step ? speeds_ms[s->speed] : -1;
+    int w = oldest_waiting(s);
+    s->v.next = w >= 0 ? s->conns[w].step_idx : -1;
+    const struct ev *shown = NULL;
+    if (s->v.next >= 0)
+        shown = s->tl.ev[s->v.next];
+    else if (s->m.last_call >= 0)
+        shown = s->tl.ev[s->m.last_call];
+    s->v.src_text = shown ? source_line_text(&s->src, shown->src) : NULL;
+    s->v.status = s->status[0] ? s->status : NULL;
+    out_view(s);
+}
+
+static void redraw(struct session *s)
+{
+    int rows, cols;
+    tty_size(&rows, &cols);
+    if (rows != s->g.rows || cols != s->g.cols) {
+        grid_free(&s->g);
+        if (grid_init(&s->g, rows, cols, tty_unicode()) == -1)
+            return;
+        s->full = true;
+    }
+    update_mode(s);
+    s->v.now_ns = real_ns();
+    draw_screen(&s->g, &s->tl, &s->m, &s->v);
+    tty_show(&s->g, s->full);
+    if (s->o->dump_path != NULL)
+        write_dump(s);
+    s->full = false;
+    s->dirty = false;
+    s->last_draw = mono_ns();
+    if (s->samples != NULL) {
+        uint64_t now = real_ns();
+        for (size_t i = 0; i < s->npending && s->nsamples < MAX_SAMPLES; i++)
+            s->samples[s->nsamples++] = now > s->pending_ts[i] ? now - s->pending_ts[i] : 0;
+        s->npending = 0;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* SOCKSCOPE_VIEWER_STATS=FILE: the delay from each call's event to the
+ * screen showing it, for the benchmark. */
+static void write_stats(struct session *s)
+{
+    const char *path = getenv("SOCKSCOPE_VIEWER_STATS");
+    if (path == NULL || s->samples == NULL)
+        return;
+    FILE *f = fopen(path, "we");
+    if (f == NULL)
+        return;
+    qsort(s->samples, s->nsamples, sizeof s->samples[0], cmp_u64);
+    size_t n = s->nsamples;
+    double med = n ? s->samples[n / 2] / 1e6 : 0, p99 = n ? s->samples[n * 99 / 100] / 1e6 : 0,
+           max = n ? s->samples[n - 1] / 1e6 : 0;
+    fprintf(f, "events %zu median_ms %.3f p99_ms %.3f max_ms %.3f dropped %llu\n", n, med, p99, max,
+            (unsigned long long)s->m.dropped);
+    fclose(f);
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+static void select_sock(struct session *s, int delta)
+{
+    int vis[512];
+    int n = draw_visible_socks(&s->m, vis, 512);
+    if (n == 0)
+        return;
+    int cur = s->v.sel >= 0 ? s->v.sel : s->m.trans_sock;
+    int pos = -1;
+    for (int i = 0; i < n; i++)
+        if (vis[i] == cur)
+            pos = i;
+    pos = pos < 0 ? 0 : (pos + delta + n) % n;
+    s->v.sel = vis[pos];
+}
+
+/* Returns false when the key means quit. */
+static bool on_key(struct session *s, int k)
+{
+    s->dirty = true;
+    if (s->v.help && k != KEY_RESIZE) {
+        s->v.help = 0;
+        return true;
+    }
+    s->status[0] = '\0';
+    switch (k) {
+    case 'q':
+    case 'Q': return false;
+    case 'n':
+    case ' ':
+    case '\r':
+    case '\n':
+        if (!answer_one(s, "go"))
+            snprintf(s->status, sizeof s->status,
+                     s->o->step ? "no call is waiting" : "not in step mode (sockscope run --step)");
+        break;
+    case 'c':
+        s->running = true;
+        s->last_auto = 0;
+        break;
+    case 'p': s->running = false; break;
+    case '+':
+    case '=':
+        if (s->speed > 0)
+            s->speed--;
+        break;
+    case '-':
+    case '_':
+        if (s->speed < NSPEEDS - 1)
+            s->speed++;
+        break;
+    case '\t':
+    case KEY_RIGHT:
+    case KEY_DOWN: select_sock(s, 1); break;
+    case KEY_BTAB:
+    case KEY_LEFT:
+    case KEY_UP: select_sock(s, -1); break;
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5': s->v.maximized = s->v.maximized == k - '1' ? PANE_NONE : k - '1'; break;
+    case '0':
+    case 27: s->v.maximized = PANE_NONE; break;
+    case KEY_PPAGE: s->v.log_scroll += 5; break;
+    case KEY_NPAGE: s->v.log_scroll = s->v.log_scroll > 5 ? s->v.log_scroll - 5 : 0; break;
+    case KEY_END: s->v.log_scroll = 0; break;
+    case KEY_HOME: s->v.log_scroll = (int)(s->tl.len < 1000000 ? s->tl.len : 1000000); break;
+    case '?':
+    case 'h': s->v.help = 1; break;
+    case KEY_RESIZE: s->full = true; break;
+    default: break;
+    }
+    return true;
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+static volatile sig_atomic_t quit_asked;
+
+static void on_quit_signal(int sig)
+{
+    (void)sig;
+    quit_asked = 1;
+}
+
+static void session_free(struct session *s)
+{
+    for (int i = 0; i < s->nconns; i++)
+        close(s->conns[i].fd);
+    s->nconns = 0;
+    if (s->lfd != -1)
+        close(s->lfd);
+    if (s->master != -1)
+        close(s->master);
+    if (s->path[0])
+        unlink(s->path);
+    if (s->dir[0])
+        rmdir(s->dir);
+    cleanup_path[0] = '\0';
+    cleanup_dir[0] = '\0';
+    timeline_free(&s->tl);
+    model_free(&s->m);
+    grid_free(&s->g);
+    for (int i = 0; i < s->nout; i++)
+        free(s->out[i]);
+    free(s->pending_ts);
+    free(s->samples);
+}
+
+int live_run(const struct live_opts *o, char *err, size_t errsize)
+{
+    struct session *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errsize, "out of memory");
+        return 1;
+    }
+    s->o = o;
+    s->lfd = s->master = -1;
+    s->speed = 4;
+    model_init(&s->m);
+    view_init(&s->v);
+    snprintf(s->title, sizeof s->title, "%s", o->title ? o->title : o->argv[0]);
+    s->v.title = s->title;
+    if (getenv("SOCKSCOPE_VIEWER_STATS") != NULL)
+        s->samples = malloc(MAX_SAMPLES * sizeof *s->samples);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_quit_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term, old_hup;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+    quit_asked = 0;
+
+    int rc = 0;
+    if (open_socket(s, err, errsize) == -1 || start_child(s, err, errsize) == -1) {
+        rc = 1;
+        goto out;
+    }
+    for (const char *k = o->keys; k != NULL && *k; k++)
+        on_key(s, (unsigned char)*k);
+    s->full = true;
+    redraw(s);
+
+    /* Until the user quits; every wait below is bounded by a timeout. */
+    for (;;) {
+        if (quit_asked)
+            break;
+        struct pollfd pf[MAX_CONNS + 3];
+        int n = 0;
+        pf[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        pf[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+        int master_at = -1;
+        if (s->master != -1) {
+            master_at = n;
+            pf[n++] = (struct pollfd){.fd = s->master, .events = POLLIN};
+        }
+        int conn0 = n;
+        for (int i = 0; i < s->nconns; i++)
+            pf[n++] = (struct pollfd){.fd = s->conns[i].fd, .events = POLLIN};
+
+        uint64_t now = mono_ns();
+        int64_t wait = 1000; /* ms */
+        if (s->dirty) {
+            int64_t left = (int64_t)(s->last_draw + FRAME_NS) - (int64_t)now;
+            wait = left > 0 ? left / 1000000 + 1 : 0;
+        }
+        bool tcp = false;
+        for (int i = 0; i < s->m.nsocks && !tcp; i++)
+            tcp = strcmp(s->m.socks[i].sock, "tcp") == 0;
+        if (tcp) {
+            int64_t left = (int64_t)(s->last_diag + DIAG_NS) - (int64_t)now;
+            int64_t ms = left > 0 ? left / 1000000 + 1 : 0;
+            if (ms < wait)
+                wait = ms;
+        }
+        if (s->running && oldest_waiting(s) >= 0) {
+            int64_t left =
+                (int64_t)(s->last_auto + (uint64_t)speeds_ms[s->speed] * 1000000ull) - (int64_t)now;
+            int64_t ms = left > 0 ? left / 1000000 + 1 : 0;
+            if (ms < wait)
+                wait = ms;
+        }
+        if (!s->child_done && wait > 250)
+            wait = 250; /* to notice the program's end */
+        int r = poll(pf, (nfds_t)n, (int)wait);
+        if (r == -1 && errno != EINTR)
+            break;
+
+        if (r > 0 && (pf[1].revents & POLLIN))
+            accept_conns(s);
+        if (r > 0) {
+            /* Connections first, in a bounded batch each, so a flood from one
+             * process cannot starve the keyboard or the screen. */
+            for (int i = s->nconns - 1; i >= 0; i--) {
+                if (conn0 + i >= n)
+                    continue;
+                if (pf[conn0 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                    if (!read_conn(s, i, 256))
+                        drop_conn(s, i);
+                }
+            }
+            if (master_at >= 0 && (pf[master_at].revents & (POLLIN | POLLHUP | POLLERR))) {
+                char buf[4096];
+                ssize_t got = read(s->master, buf, sizeof buf);
+                if (got > 0)
+                    out_feed(s, buf, (size_t)got);
+                else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    close(s->master);
+                    s->master = -1;
+                }
+            }
+        }
+        bool quit = false;
+        for (int k; !quit && (k = tty_key()) != -1;)
+            quit = !on_key(s, k);
+        if (quit)
+            break;
+        check_child(s);
+
+        now = mono_ns();
+        if (tcp && now >= s->last_diag + DIAG_NS) {
+            poll_kernel(s);
+            s->last_diag = now;
+        }
+        if (s->running) {
+            /* Run on: a go for each waiting step, at the chosen speed. */
+            for (int k = 0; k < 64 && oldest_waiting(s) >= 0; k++) {
+                uint64_t gap = (uint64_t)speeds_ms[s->speed] * 1000000ull;
+                if (now < s->last_auto + gap)
+                    break;
+                answer_one(s, "go");
+                s->last_auto = now;
+            }
+        }
+        if (s->dirty && mono_ns() >= s->last_draw + FRAME_NS)
+            redraw(s);
+    }
+
+out:
+    end_child(s);
+    check_child(s);
+    write_stats(s);
+    session_free(s);
+    free(s);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    return rc;
+}

@@ -1,0 +1,564 @@
+/* model.c: the session timeline and the sockets it describes; see model.h. */
+#include "model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sockstate.h"
+
+/* --- entries ------------------------------------------------------------- */
+
+enum {
+    S_ROLE,
+    S_CALL,
+    S_ARGS,
+    S_ERR,
+    S_SOCK,
+    S_LOCAL,
+    S_PEER,
+    S_ADDR,
+    S_SRC,
+    S_WHAT,
+    S_TEXT,
+    S_DATA,
+    S_HEX,
+    S_COUNT
+};
+static const char *const str_keys[S_COUNT] = {"role",  "call", "args", "errno", "sock",
+                                              "local", "peer", "addr", "src",   "what",
+                                              "text",  "data", "hex"};
+
+/* One allocation: the entry, then its strings. */
+static struct ev *ev_pack(const struct ev *proto, const char *const strs[S_COUNT])
+{
+    size_t total = sizeof(struct ev);
+    size_t lens[S_COUNT];
+    for (int i = 0; i < S_COUNT; i++) {
+        lens[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
+        total += lens[i];
+    }
+    struct ev *e = malloc(total);
+    if (e == NULL)
+        return NULL;
+    *e = *proto;
+    char *p = (char *)(e + 1);
+    const char **dst[S_COUNT] = {&e->role,  &e->call, &e->args, &e->err, &e->sock,
+                                 &e->local, &e->peer, &e->addr, &e->src, &e->what,
+                                 &e->text,  &e->data, &e->hex};
+    for (int i = 0; i < S_COUNT; i++) {
+        if (strs[i] == NULL) {
+            *dst[i] = NULL;
+            continue;
+        }
+        memcpy(p, strs[i], lens[i]);
+        *dst[i] = p;
+        p += lens[i];
+    }
+    return e;
+}
+
+static void ev_proto(struct ev *e)
+{
+    memset(e, 0, sizeof *e);
+    e->fd = e->fd2 = -1;
+    e->state = TCPS_NONE;
+    e->rxq = e->txq = -1;
+    e->bytes = -1;
+}
+
+static int kind_of(const char *k)
+{
+    static const char *const names[] = {"",     "call", "step",  "proc",
+                                        "exit", "note", "state", "viewer"};
+    if (k != NULL)
+        for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
+            if (strcmp(k, names[i]) == 0)
+                return i;
+    return EK_OTHER;
+}
+
+static long long int_of(json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, 0, &jerr);
+    if (o == NULL || !json_is_object(o)) {
+        snprintf(why, whysize, "not a JSON object: %s", o == NULL ? jerr.text : "another value");
+        json_decref(o);
+        return NULL;
+    }
+    struct ev p;
+    ev_proto(&p);
+    const char *strs[S_COUNT];
+    for (int i = 0; i < S_COUNT; i++) {
+        json_t *v = json_object_get(o, str_keys[i]);
+        strs[i] = json_is_string(v) ? json_string_value(v) : NULL;
+    }
+    json_t *kind = json_object_get(o, "kind");
+    p.kind = kind_of(json_is_string(kind) ? json_string_value(kind) : NULL);
+    p.seq = (uint64_t)int_of(o, "seq", 0);
+    p.ts_ns = (uint64_t)int_of(o, "ts_ns", 0);
+    p.dur_ns = (uint64_t)int_of(o, "dur_ns", 0);
+    p.pid = (int)int_of(o, "pid", 0);
+    p.ppid = (int)int_of(o, "ppid", 0);
+    p.fd = (int)int_of(o, "fd", -1);
+    p.fd2 = (int)int_of(o, "fd2", -1);
+    json_t *ret = json_object_get(o, "ret");
+    p.has_ret = json_is_integer(ret);
+    p.ret = p.has_ret ? (long long)json_integer_value(ret) : 0;
+    json_t *st = json_object_get(o, "state");
+    p.state = json_is_string(st) ? tcp_state_from_name(json_string_value(st)) : TCPS_NONE;
+    json_t *src = json_object_get(o, "state_src");
+    if (json_is_string(src))
+        p.state_src =
+            strcmp(json_string_value(src), "sock_diag") == 0 ? SRC_SOCK_DIAG : SRC_TCP_INFO;
+    p.rxq = (int)int_of(o, "rxq", -1);
+    p.txq = (int)int_of(o, "txq", -1);
+    p.bytes = int_of(o, "bytes", -1);
+    p.trunc = json_is_true(json_object_get(o, "trunc"));
+    p.dropped = (uint64_t)int_of(o, "dropped", 0);
+    struct ev *e = ev_pack(&p, strs);
+    json_decref(o);
+    if (e == NULL)
+        snprintf(why, whysize, "out of memory");
+    return e;
+}
+
+struct ev *ev_kernel_state(uint64_t ts_ns, const char *local, const char *peer, int state, int rxq,
+                           int txq)
+{
+    struct ev p;
+    ev_proto(&p);
+    p.kind = EK_STATE;
+    p.ts_ns = ts_ns;
+    p.state = state;
+    p.state_src = SRC_SOCK_DIAG;
+    p.rxq = rxq;
+    p.txq = txq;
+    const char *strs[S_COUNT] = {0};
+    strs[S_ROLE] = "kernel";
+    strs[S_SOCK] = "tcp";
+    strs[S_LOCAL] = local && *local ? local : NULL;
+    strs[S_PEER] = peer && *peer ? peer : NULL;
+    return ev_pack(&p, strs);
+}
+
+struct ev *ev_viewer_note(uint64_t ts_ns, const char *text)
+{
+    struct ev p;
+    ev_proto(&p);
+    p.kind = EK_VIEWER;
+    p.ts_ns = ts_ns;
+    const char *strs[S_COUNT] = {0};
+    strs[S_ROLE] = "viewer";
+    strs[S_TEXT] = text;
+    return ev_pack(&p, strs);
+}
+
+/* --- the timeline -------------------------------------------------------- */
+
+int timeline_append(struct timeline *t, struct ev *e)
+{
+    if (t->len == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        struct ev **n = realloc(t->ev, cap * sizeof *n);
+        if (n == NULL) {
+            free(e);
+            return -1;
+        }
+        t->ev = n;
+        t->cap = cap;
+    }
+    t->ev[t->len++] = e;
+    return 0;
+}
+
+void timeline_free(struct timeline *t)
+{
+    for (size_t i = 0; i < t->len; i++)
+        free(t->ev[i]);
+    free(t->ev);
+    t->ev = NULL;
+    t->len = t->cap = 0;
+}
+
+int timeline_load(struct timeline *t, const char *path, size_t *bad)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    *bad = 0;
+    /* Bounded by the file's length. */
+    while ((n = getline(&line, &cap, f)) > 0) {
+        char why[160];
+        if (n == 1 && line[0] == '\n')
+            continue;
+        struct ev *e = ev_parse(line, (size_t)n, why, sizeof why);
+        if (e == NULL || timeline_append(t, e) == -1)
+            (*bad)++;
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+/* --- the model ----------------------------------------------------------- */
+
+void model_init(struct model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->last_send = m->last_recv = -1;
+    m->trans_sock = -1;
+    m->last_call = -1;
+}
+
+void model_free(struct model *m)
+{
+    free(m->procs);
+    free(m->socks);
+    model_init(m);
+}
+
+struct mproc *model_proc(const struct model *m, int pid)
+{
+    for (int i = 0; i < m->nprocs; i++)
+        if (m->procs[i].pid == pid)
+            return &m->procs[i];
+    return NULL;
+}
+
+static struct mproc *proc_get(struct model *m, int pid, int ppid)
+{
+    struct mproc *p = model_proc(m, pid);
+    if (p != NULL)
+        return p;
+    if (m->nprocs == m->capprocs) {
+        int cap = m->capprocs ? m->capprocs * 2 : 8;
+        struct mproc *n = realloc(m->procs, (size_t)cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        m->procs = n;
+        m->capprocs = cap;
+    }
+    p = &m->procs[m->nprocs++];
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    p->ppid = ppid;
+    p->pending = -1;
+    snprintf(p->role, sizeof p->role, "?");
+    return p;
+}
+
+static struct msock *sock_new(struct model *m, int pid, int fd)
+{
+    if (m->nsocks == m->capsocks) {
+        int cap = m->capsocks ? m->capsocks * 2 : 16;
+        struct msock *n = realloc(m->socks, (size_t)cap * sizeof *n);
+        if (n == NULL)
+            return NULL;
+        m->socks = n;
+        m->capsocks = cap;
+    }
+    struct msock *s = &m->socks[m->nsocks++];
+    memset(s, 0, sizeof *s);
+    s->pid = pid;
+    s->fd = fd;
+    s->state = s->prev_state = TCPS_NONE;
+    s->rxq = s->txq = -1;
+    return s;
+}
+
+static struct msock *sock_open(const struct model *m, int pid, int fd)
+{
+    for (int i = m->nsocks - 1; i >= 0; i--) {
+        struct msock *s = &m->socks[i];
+        if (!s->kernel_only && !s->closed && s->pid == pid && s->fd == fd)
+            return s;
+    }
+    return NULL;
+}
+
+static void sock_remove(struct model *m, int i)
+{
+    if (m->trans_sock == i)
+        m->trans_sock = -1;
+    else if (m->trans_sock > i)
+        m->trans_sock--;
+    memmove(&m->socks[i], &m->socks[i + 1], (size_t)(m->nsocks - i - 1) * sizeof m->socks[0]);
+    m->nsocks--;
+}
+
+/* What a transition means on the wire: the segment that makes it. */
+static const char *segment_cause(int from, int to)
+{
+    static const struct {
+        int from, to;
+        const char *why;
+    } t[] = {
+        {TCPS_SYN_SENT, TCPS_ESTABLISHED, "rcv SYN+ACK: the handshake completed"},
+        {TCPS_LISTEN, TCPS_SYN_RECEIVED, "rcv SYN: a client knocks"},
+        {TCPS_SYN_RECEIVED, TCPS_ESTABLISHED, "rcv ACK: the handshake completed"},
+        {TCPS_ESTABLISHED, TCPS_CLOSE_WAIT, "rcv FIN: the peer closed its side"},
+        {TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2, "rcv ACK: the peer acknowledged our FIN"},
+        {TCPS_FIN_WAIT_1, TCPS_CLOSING, "rcv FIN: both sides closed at once"},
+        {TCPS_FIN_WAIT_2, TCPS_TIME_WAIT, "rcv FIN: the peer closed too"},
+        {TCPS_FIN_WAIT_1, TCPS_TIME_WAIT, "rcv FIN+ACK: the peer closed too"},
+        {TCPS_CLOSING, TCPS_TIME_WAIT, "rcv ACK: the peer acknowledged our FIN"},
+        {TCPS_LAST_ACK, TCPS_CLOSED, "rcv ACK: the peer acknowledged our FIN"},
+        {TCPS_TIME_WAIT, TCPS_CLOSED, "2 MSL timeout: TIME_WAIT is over"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].from == from && t[i].to == to)
+            return t[i].why;
+    return NULL;
+}
+
+static void set_state(struct model *m, struct msock *s, int state, int src, const char *cause,
+                      size_t at)
+{
+    if (state == TCPS_NONE)
+        return;
+    if (state == TCPS_NEW_SYN_RECV)
+        state = TCPS_SYN_RECEIVED;
+    s->state_src = src;
+    if (state == s->state)
+        return;
+    /* A call that only saw the change (a send after the peer's FIN) is
+     * not its cause: the segment is. */
+    const char *seg = segment_cause(s->state, state);
+    s->prev_state = s->state;
+    s->state = state;
+    snprintf(s->cause, sizeof s->cause, "%s", seg ? seg : cause);
+    s->changed_at = at;
+    m->trans_sock = (int)(s - m->socks);
+}
+
+/* Sockets seen only by the kernel give way to the traced one they are. */
+static struct msock *drop_kernel_twin(struct model *m, struct msock *keep)
+{
+    int k = (int)(keep - m->socks);
+    for (int i = m->nsocks - 1; i >= 0; i--) {
+        if (i == k || !m->socks[i].kernel_only || strcmp(m->socks[i].local, keep->local) != 0 ||
+            strcmp(m->socks[i].peer, keep->peer) != 0)
+            continue;
+        sock_remove(m, i);
+        if (i < k)
+            k--;
+        keep = &m->socks[k];
+    }
+    return keep;
+}
+
+/* Take what an event says of its socket. */
+static void take_fields(struct model *m, struct msock *s, const struct ev *e, const char *cause,
+                        size_t at)
+{
+    if (e->sock != NULL)
+        snprintf(s->sock, sizeof s->sock, "%s", e->sock);
+    if (e->local != NULL)
+        snprintf(s->local, sizeof s->local, "%s", e->local);
+    if (e->peer != NULL)
+        snprintf(s->peer, sizeof s->peer, "%s", e->peer);
+    if (e->rxq >= 0) {
+        s->rxq = e->rxq;
+        s->txq = e->txq;
+    }
+    if (s->local[0] && s->peer[0] && !s->kernel_only)
+        s = drop_kernel_twin(m, s);
+    set_state(m, s, e->state, e->state_src, cause, at);
+}
+
+bool call_sends(const char *call)
+{
+    return call && (strcmp(call, "send") == 0 || strcmp(call, "sendto") == 0 ||
+                    strcmp(call, "sendmsg") == 0 || strcmp(call, "write") == 0);
+}
+
+bool call_receives(const char *call)
+{
+    return call && (strcmp(call, "recv") == 0 || strcmp(call, "recvfrom") == 0 ||
+                    strcmp(call, "recvmsg") == 0 || strcmp(call, "read") == 0);
+}
+
+static void apply_call(struct model *m, const struct ev *e, struct mproc *p, size_t at)
+{
+    char cause[64];
+    snprintf(cause, sizeof cause, "%s() by %s", e->call ? e->call : "?", p ? p->role : "?");
+    m->calls++;
+    m->last_call = (long)at;
+    if (e->err != NULL)
+        m->errors++;
+    if (e->call == NULL)
+        return;
+    bool ok = e->has_ret && e->ret >= 0 && e->err == NULL;
+    if ((strcmp(e->call, "socket") == 0 || strcmp(e->call, "accept") == 0 ||
+         strcmp(e->call, "accept4") == 0) &&
+        ok) {
+        int fd = (int)e->ret;
+        struct msock *old = sock_open(m, e->pid, fd);
+        if (old != NULL)
+            old->closed = true;
+        struct msock *s = sock_new(m, e->pid, fd);
+        if (s != NULL) {
+            s->changed_at = at;
+            take_fields(m, s, e, cause, at);
+            if (s->prev_state == TCPS_NONE && strcmp(e->call, "socket") == 0)
+                s->cause[0] = '\0';
+        }
+        return;
+    }
+    if (strcmp(e->call, "socketpair") == 0 && ok) {
+        for (int i = 0; i < 2; i++) {
+            struct msock *s = sock_new(m, e->pid, i == 0 ? e->fd : e->fd2);
+            if (s != NULL && e->sock != NULL)
+                snprintf(s->sock, sizeof s->sock, "%s", e->sock);
+        }
+        return;
+    }
+    if (e->fd < 0)
+        return;
+    struct msock *s = sock_open(m, e->pid, e->fd);
+    if (strcmp(e->call, "close") == 0) {
+        if (s != NULL && ok) {
+            s->closed = true;
+            take_fields(m, s, e, cause, at);
+        }
+        return;
+    }
+    if (s == NULL && e->sock != NULL)
+        s = sock_new(m, e->pid, e->fd);
+    if (s != NULL)
+        take_fields(m, s, e, cause, at);
+    if (e->bytes > 0 && e->hex != NULL) {
+        if (call_sends(e->call))
+            m->last_send = (long)at;
+        else if (call_receives(e->call))
+            m->last_recv = (long)at;
+    }
+}
+
+static void apply_kernel(struct model *m, const struct ev *e, size_t at)
+{
+    const char *local = e->local ? e->local : "";
+    const char *peer = e->peer ? e->peer : "";
+    bool found = false;
+    for (int i = 0; i < m->nsocks; i++) {
+        struct msock *s = &m->socks[i];
+        if (strcmp(s->local, local) != 0 || strcmp(s->peer, peer) != 0)
+            continue;
+        if (!*peer && s->state != TCPS_LISTEN && !s->kernel_only)
+            continue;
+        found = true;
+        if (e->rxq >= 0) {
+            s->rxq = e->rxq;
+            s->txq = e->txq;
+        }
+        set_state(m, s, e->state, SRC_SOCK_DIAG, "seen by the kernel (sock_diag)", at);
+    }
+    if (found)
+        return;
+    if (e->state == TCPS_CLOSED || e->state == TCPS_NONE)
+        return;
+    struct msock *s = sock_new(m, 0, -1);
+    if (s == NULL)
+        return;
+    s->kernel_only = true;
+    snprintf(s->sock, sizeof s->sock, "tcp");
+    snprintf(s->local, sizeof s->local, "%s", local);
+    snprintf(s->peer, sizeof s->peer, "%s", peer);
+    s->rxq = e->rxq;
+    s->txq = e->txq;
+    s->changed_at = at;
+    set_state(m, s, e->state, SRC_SOCK_DIAG, "seen by the kernel (sock_diag)", at);
+}
+
+void model_apply(struct model *m, const struct timeline *t)
+{
+    if (m->applied >= t->len)
+        return;
+    size_t at = m->applied++;
+    const struct ev *e = t->ev[at];
+    if (e->kind == EK_STATE) {
+        apply_kernel(m, e, at);
+        return;
+    }
+    if (e->kind == EK_VIEWER || e->pid <= 0)
+        return;
+    struct mproc *p = proc_get(m, e->pid, e->ppid);
+    if (p == NULL)
+        return;
+    if (e->role != NULL)
+        snprintf(p->role, sizeof p->role, "%s", e->role);
+    if (e->dropped > p->dropped) {
+        m->dropped += e->dropped - p->dropped;
+        p->dropped = e->dropped;
+    }
+    switch (e->kind) {
+    case EK_PROC:
+        p->exited = false;
+        if (e->text != NULL && strcmp(e->text, "forked") == 0) {
+            /* A child holds a copy of each of its parent's descriptors. */
+            int n = m->nsocks;
+            for (int i = 0; i < n; i++) {
+                if (m->socks[i].pid != e->ppid || m->socks[i].closed || m->socks[i].kernel_only)
+                    continue;
+                struct msock copy = m->socks[i];
+                struct msock *s = sock_new(m, e->pid, copy.fd);
+                if (s != NULL) {
+                    *s = copy;
+                    s->pid = e->pid;
+                }
+            }
+        }
+        break;
+    case EK_EXIT:
+        p->exited = true;
+        p->pending = -1;
+        /* The kernel closes what a process leaves open. */
+        for (int i = 0; i < m->nsocks; i++)
+            if (m->socks[i].pid == e->pid && !m->socks[i].kernel_only)
+                m->socks[i].closed = true;
+        break;
+    case EK_STEP: p->pending = (long)at; break;
+    case EK_CALL:
+        p->pending = -1;
+        p->calls++;
+        apply_call(m, e, p, at);
+        break;
+    default: break;
+    }
+}
+
+void model_seek(struct model *m, const struct timeline *t, size_t n)
+{
+    if (n > t->len)
+        n = t->len;
+    if (n < m->applied) {
+        model_free(m);
+        model_init(m);
+    }
+    while (m->applied < n)
+        model_apply(m, t);
+}
+
+long model_oldest_pending(const struct model *m)
+{
+    long best = -1;
+    for (int i = 0; i < m->nprocs; i++)
+        if (m->procs[i].pending >= 0 && !m->procs[i].exited &&
+            (best < 0 || m->procs[i].pending < best))
+            best = m->procs[i].pending;
+    return best;
+}
