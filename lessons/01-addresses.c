@@ -212,6 +212,7 @@ static int run_server(int port, int n)
 {
     printf("\nPart 3: %d connections from one client to one server port\n", n);
     fflush(stdout);
+    /* Name the process, so the trace, ps and ss -p can tell the sides. */
     prctl(PR_SET_NAME, "server");
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     if (lfd == -1)
@@ -221,6 +222,7 @@ static int run_server(int port, int n)
     int on = 1;
     if (setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
         die_errno("setsockopt");
+    /* bind: the half of the 4-tuple every connection will share. */
     struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
     if (bind(lfd, (struct sockaddr *)&me, sizeof me) == -1)
@@ -228,16 +230,18 @@ static int run_server(int port, int n)
     /* A backlog of n: all n handshakes can complete before we accept. */
     if (listen(lfd, n) == -1)
         die_errno("listen");
+    /* getsockname: the port we really got, which port 0 left to the kernel. */
     socklen_t len = sizeof me;
     if (getsockname(lfd, (struct sockaddr *)&me, &len) == -1)
         die_errno("getsockname");
     say("listening on 127.0.0.1:%d", ntohs(me.sin_port));
-    /* Port 0 asked the kernel to choose: see which range it chose from. */
-    if (port == 0)
+    if (port == 0) /* see which range the kernel chose it from */
         describe_port(ntohs(me.sin_port));
     port = ntohs(me.sin_port);
     fflush(stdout);
 
+    /* The client is a second process, started once we listen, so its
+     * connects cannot come too early. */
     struct sigaction sa = {.sa_handler = on_child_exit};
     sigaction(SIGCHLD, &sa, NULL);
     pid_t pid = fork();
