@@ -174,6 +174,18 @@ def test_unknown_host(ctx):
     assert "Traceback" not in r.stderr and "Part 3" not in r.stdout
 
 
+def test_port_taken(ctx):
+    """A server port another socket listens on ends the lesson with EADDRINUSE, naming the port."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        r = ctx.run([ctx.lesson(LESSON), "--port", str(port)])
+    assert r.returncode == 1, r
+    assert "bind failed: EADDRINUSE" in r.stderr and str(port) in r.stderr, r
+    assert "[client]" not in r.stdout, r
+
+
 def test_bad_arguments(ctx):
     """A bad port or a bad number of connections exits 2 with a message naming what was wrong."""
     for port in ("abc", "70000", "-1", ""):
