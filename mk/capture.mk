@@ -24,8 +24,9 @@ FUZZ_TARGETS += fuzz-capture
 TEST_PREREQS += fuzz-capture-short
 
 # Mermaid's own parser checks the exports' syntax (tests/integration/
-# test_recording.py): installed from npm at test time, never by hand.
-MERMAID_DIR := $(BUILD)/node-mermaid
+# test_recording.py): installed from npm at test time, never by hand. One
+# place for every build variant: it is a tool, not a build output.
+MERMAID_DIR := build/node-mermaid
 $(MERMAID_DIR)/check.mjs: tests/integration/mermaid_check.mjs
 	@mkdir -p $(@D)
 	@command -v npm >/dev/null || { echo "npm is missing: scripts/deps.sh test installs it"; exit 1; }
