@@ -162,6 +162,9 @@ class Terminal:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
+                # Only the terminal, as in a shell: no fd the test runner
+                # inherited (make's, for one) reaches the program.
+                os.closerange(3, 65536)
                 os.execve(argv[0], argv, env)
             finally:
                 os._exit(127)
