@@ -2,6 +2,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -108,7 +109,8 @@ const char *addr_family_name(int family)
 
 int addr_parse_port(const char *text, uint16_t *port)
 {
-    if (text == NULL || *text == '\0' || *text == '-' || *text == '+' || *text == ' ') {
+    /* Digits only: strtoul alone would also take signs and white space. */
+    if (text == NULL || !isdigit((unsigned char)*text)) {
         errno = EINVAL;
         return -1;
     }

@@ -54,7 +54,7 @@ void die_gai(const char *host, const char *service, int rc)
                       "only on another network.");
         print_wrapped(stderr, "hint:",
                       "Check the spelling, or give an address such as 127.0.0.1 or ::1 "
-                      "with --host.");
+                      "instead of the name.");
         break;
     case EAI_AGAIN:
         print_wrapped(stderr, "why:",

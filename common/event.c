@@ -135,8 +135,13 @@ static void put_str(struct out *o, const char *key, const char *val)
         put(o, ",\"%s\":null", key);
         return;
     }
-    char esc[EVENT_MAX];
-    json_escape_bytes(val, strlen(val), esc, sizeof esc);
+    /* A long text (a note, a call's arguments) is cut, and says so, so
+     * the rest of the event still fits in one line. */
+    char esc[EVENT_STR_MAX + 4];
+    size_t len = strlen(val);
+    size_t used = json_escape_bytes(val, len, esc, EVENT_STR_MAX);
+    if (used < len)
+        strcat(esc, "...");
     put(o, ",\"%s\":\"%s\"", key, esc);
 }
 
@@ -209,9 +214,14 @@ size_t event_encode(const struct event *e, char *buf, size_t cap)
         if (!o.full)
             return o.len;
     }
-    /* Even the smallest form did not fit: say so in a line that does. */
-    int n =
-        snprintf(buf, cap, "{\"v\":%d,\"pid\":%d,\"kind\":\"note\",\"text\":\"event too large\"}\n",
-                 TRACE_FORMAT_VERSION, (int)e->pid);
+    /* Even the smallest form did not fit (a buffer smaller than asked):
+     * say so in a line that still has every field a reader expects. */
+    int n = snprintf(buf, cap,
+                     "{\"v\":%d,\"seq\":%llu,\"ts_ns\":%llu,\"pid\":%d,\"ppid\":%d,\"role\":null,"
+                     "\"kind\":\"note\",\"call\":null,\"args\":null,\"fd\":null,\"ret\":null,"
+                     "\"errno\":null,\"sock\":null,\"local\":null,\"peer\":null,\"state\":null,"
+                     "\"state_src\":null,\"src\":null,\"text\":\"event too large\"}\n",
+                     TRACE_FORMAT_VERSION, (unsigned long long)e->seq, (unsigned long long)e->ts_ns,
+                     (int)e->pid, (int)e->ppid);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

@@ -21,6 +21,9 @@
 #define TRACE_FORMAT_VERSION 1
 /* The largest encoded event: a line is never longer than this. */
 #define EVENT_MAX 2048
+/* The longest a text field (args, what, text) gets once escaped; longer
+ * ones are cut and end in "...". */
+#define EVENT_STR_MAX 512
 /* How many bytes of a send or receive are shown (text and hex). */
 #define EVENT_PREVIEW 64
 

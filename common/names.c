@@ -45,8 +45,12 @@ const char *name_socktype(int type, char *buf, size_t size)
 {
     char tmp[32];
     const char *base = lookup(types, type & 0xf, "SOCK_", tmp, sizeof tmp);
-    snprintf(buf, size, "%s%s%s", base, (type & SOCK_NONBLOCK) ? "|SOCK_NONBLOCK" : "",
-             (type & SOCK_CLOEXEC) ? "|SOCK_CLOEXEC" : "");
+    int rest = type & ~0xf & ~SOCK_NONBLOCK & ~SOCK_CLOEXEC;
+    char extra[16] = "";
+    if (rest)
+        snprintf(extra, sizeof extra, "|0x%x", (unsigned)rest);
+    snprintf(buf, size, "%s%s%s%s", base, (type & SOCK_NONBLOCK) ? "|SOCK_NONBLOCK" : "",
+             (type & SOCK_CLOEXEC) ? "|SOCK_CLOEXEC" : "", extra);
     return buf;
 }
 
@@ -162,6 +166,8 @@ const char *name_msgflags(int flags, char *buf, size_t size)
 {
     if (flags == 0)
         return "0";
+    if (size == 0)
+        return "";
     size_t o = 0;
     buf[0] = '\0';
     for (const struct pair *p = msgflags; p->name != NULL; p++) {
@@ -180,10 +186,11 @@ const char *name_msgflags(int flags, char *buf, size_t size)
 
 const char *name_shutdown(int how)
 {
+    static __thread char other[16];
     switch (how) {
     case SHUT_RD: return "SHUT_RD";
     case SHUT_WR: return "SHUT_WR";
     case SHUT_RDWR: return "SHUT_RDWR";
-    default: return "?";
+    default: snprintf(other, sizeof other, "%d", how); return other;
     }
 }

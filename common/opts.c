@@ -25,7 +25,8 @@ static void usage(const struct lesson_info *info)
         printf("  --port PORT                the server's port (default %u; 0: the kernel\n"
                "                             picks a free one)\n",
                info->default_port);
-    printf("  --step                     pause before every socket call (also SOCKSCOPE_STEP=1)\n"
+    printf("  --step                     pause before every socket call\n"
+           "                             (also SOCKSCOPE_STEP=1)\n"
            "  --trace FILE               write every socket call to FILE as JSON Lines\n"
            "  --help                     show this help\n");
     if (info->more_help)
@@ -50,7 +51,7 @@ void lesson_parse(int argc, char **argv, const struct lesson_info *info, struct 
     o->port = info->default_port;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:h", longs, NULL)) != -1) {
         switch (c) {
         case O_ROLE:
             if (!(info->opts & OPT_ROLE))

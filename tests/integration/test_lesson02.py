@@ -225,6 +225,8 @@ def test_error_bad_port(ctx):
         r = ctx.run([ctx.lesson("02-call-sequence"), "--port", bad])
         assert r.returncode == 2, r
         assert "port" in r.stderr and "--help" in r.stderr
+    r = ctx.run([ctx.lesson("02-call-sequence"), "--port"])
+    assert r.returncode == 2 and "'--port' needs a value" in r.stderr, r
     r = ctx.run([ctx.lesson("02-call-sequence"), "--bogus"])
     assert r.returncode == 2 and "unknown option '--bogus'" in r.stderr, r
     r = ctx.run([ctx.lesson("02-call-sequence"), "--help"])

@@ -208,7 +208,7 @@ static void test_parse_port_rejects(void)
 {
     static const char *const bad[] = {"",    "-1",  "65536", "12a", " 80",
                                       "+5",  "80 ", "0x50",  "1e3", "99999999999999999999",
-                                      "8 0", "-0"};
+                                      "8 0", "-0", "\t80", "\n80", "\v1", "\f1", "\r1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint16_t port = 4242;
         errno = 0;
