@@ -350,16 +350,18 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, const char 
     return code;
 }
 
-int capture_open(struct capture **out, const char *iface, const char *filter, char *err,
-                 size_t errlen)
+int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
+                 char *err, size_t errlen)
 {
     char pe[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(iface, pe);
     if (p == NULL)
         return fail(err, errlen, -ENODEV, "cannot capture on %s", pe);
-    pcap_set_snaplen(p, CAPTURE_SNAPLEN);
+    pcap_set_snaplen(p, snaplen > 0 && snaplen < CAPTURE_SNAPLEN ? snaplen : CAPTURE_SNAPLEN);
     pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, 8 << 20);
+    /* Room for bursts: a bulk transfer on loopback brings 64 KiB segments
+     * faster than a program is scheduled. */
+    pcap_set_buffer_size(p, 32 << 20);
     pcap_set_timeout(p, 10);
     int rc = pcap_activate(p);
     if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
@@ -462,10 +464,14 @@ int capture_poll(struct capture *c, capture_fn fn, void *arg)
     c->fn = fn;
     c->arg = arg;
     c->handed = 0;
-    /* Bounded: at most this many packets per call. */
-    int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)c);
-    if (n == PCAP_ERROR)
-        return -EIO;
+    /* Empty the buffer, in a bounded number of rounds. */
+    for (int round = 0; round < 64; round++) {
+        int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)c);
+        if (n == PCAP_ERROR)
+            return -EIO;
+        if (n == 0)
+            break;
+    }
     if (c->dump != NULL)
         pcap_dump_flush(c->dump);
     return c->handed;

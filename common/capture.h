@@ -97,12 +97,14 @@ struct capture;
 /*
  * Start capturing on interface `iface` ("lo", "any", "eth0") with a
  * pcap-filter expression (`filter`, e.g. "tcp port 9000 or icmp"; NULL:
- * everything). Returns 0 and *out, or a negative errno with a sentence in
+ * everything), keeping at most `snaplen` bytes of each packet (0: whole
+ * packets, CAPTURE_SNAPLEN; 128 keeps the headers, which costs far less at
+ * full speed). Returns 0 and *out, or a negative errno with a sentence in
  * `err`: -EPERM when CAP_NET_RAW is missing (the sentence names the ways to
  * get it), -ENODEV for an unknown interface, -EINVAL for a bad filter.
  */
-int capture_open(struct capture **out, const char *iface, const char *filter, char *err,
-                 size_t errlen);
+int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
+                 char *err, size_t errlen);
 
 /* A file descriptor that becomes readable when packets wait (for poll). */
 int capture_fd(const struct capture *c);

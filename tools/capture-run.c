@@ -2,7 +2,7 @@
  * capture-run: run a program while capturing its packets.
  *
  *   capture-run [--sandbox] [--iface IF] [--filter EXPR] [--pcap FILE]
- *               [--segments FILE] [--record DIR] -- PROGRAM [ARGS...]
+ *               [--segments FILE] [--record DIR] [--snaplen N] -- PROGRAM [ARGS...]
  *
  * Starts a capture (libpcap, common/capture.h), runs PROGRAM, and keeps
  * capturing until it ends and the wire is quiet. Every segment goes to
@@ -210,21 +210,28 @@ static int write_recording(struct record_writer *w, const char *trace_path)
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: capture-run [--sandbox] [--iface IF] [--filter EXPR] [--pcap FILE]\n"
-               "                   [--segments FILE] [--record DIR] -- PROGRAM [ARGS...]\n"
+               "                   [--segments FILE] [--record DIR] [--snaplen N]\n"
+               "                   -- PROGRAM [ARGS...]\n"
                "Run PROGRAM while capturing its packets (see the comment in the source).\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
-        {"sandbox", no_argument, NULL, 's'},        {"iface", required_argument, NULL, 'i'},
-        {"filter", required_argument, NULL, 'f'},   {"pcap", required_argument, NULL, 'p'},
-        {"segments", required_argument, NULL, 'o'}, {"record", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"sandbox", no_argument, NULL, 's'},
+        {"iface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"pcap", required_argument, NULL, 'p'},
+        {"segments", required_argument, NULL, 'o'},
+        {"record", required_argument, NULL, 'r'},
+        {"snaplen", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int sandbox = 0;
     const char *iface = "lo", *filter = NULL, *pcap_path = NULL, *seg_path = NULL;
     const char *record_dir = NULL;
+    int snaplen = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
         switch (c) {
@@ -234,6 +241,13 @@ int main(int argc, char **argv)
         case 'p': pcap_path = optarg; break;
         case 'o': seg_path = optarg; break;
         case 'r': record_dir = optarg; break;
+        case 'n':
+            snaplen = atoi(optarg);
+            if (snaplen < 0 || (snaplen > 0 && snaplen < 64)) {
+                fprintf(stderr, "capture-run: --snaplen takes 0 (whole packets) or at least 64\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -262,7 +276,7 @@ int main(int argc, char **argv)
             pcap_path = record_pcap_path(rec);
     }
     struct capture *cap = NULL;
-    if (capture_open(&cap, iface, filter, err, sizeof err) != 0) {
+    if (capture_open(&cap, iface, filter, snaplen, err, sizeof err) != 0) {
         if (rec == NULL) {
             fprintf(stderr, "capture-run: %s\n", err);
             return 3;
