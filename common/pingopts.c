@@ -68,7 +68,7 @@ enum ping_opts_result ping_opts_parse(int argc, char **argv, struct ping_opts *o
     *o = (struct ping_opts){.count = 4, .interval_s = 1, .timeout_s = 10, .size = 56};
     long ttl = 0;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: GNU getopt starts afresh, so parsing twice works */
     int c;
     while ((c = getopt_long(argc, argv, ":6c:i:t:W:s:h", longs, NULL)) != -1) {
         switch (c) {
