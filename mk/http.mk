@@ -1,4 +1,5 @@
-# mk/http.mk: the HTTP reader's fuzz target (common/http.c) for lesson 10.
+# mk/http.mk: lessons 08-10: the HTTP reader's fuzz target (common/http.c)
+# for lesson 10, and lesson 09's benchmark (make bench-clients).
 #
 #   make fuzz-http          build it with libFuzzer and run it for a while
 #   $(BUILD)/fuzz/fuzz_http fuzz/corpus/http   run it by hand
@@ -27,3 +28,9 @@ fuzz-http-short: $(HTTP_FUZZ)
 
 FUZZ_TARGETS += fuzz-http
 TEST_PREREQS += fuzz-http-short
+
+# Lesson 09's large run against a Python epoll peer (also run by `make bench`,
+# which runs every bench/bench_*.py).
+.PHONY: bench-clients
+bench-clients: all
+	@$(PYTHON) bench/bench_clients.py --bin $(BIN) --build $(BUILD) --clients 10000
