@@ -34,7 +34,7 @@ BASE_CFLAGS := -std=gnu17 -D_GNU_SOURCE -g $(OPT) $(WARN) -fPIC -fvisibility=hid
                -Icommon -MMD -MP $(CFLAGS)
 LDFLAGS ?=
 BASE_LDFLAGS := $(filter -fsanitize=%,$(OPT)) $(LDFLAGS)
-LIBS := -lreadline -ljansson -lcrypto -lpcap -lncursesw -ldl
+LIBS := -lreadline -ljansson -lcjson -lcrypto -lpcap -lncursesw -ldl
 
 # The calls the interposer wraps (common/wrap.c), for GNU ld's --wrap.
 WRAPPED := socket socketpair bind listen accept accept4 connect send sendto sendmsg \

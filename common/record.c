@@ -16,7 +16,7 @@ struct record_writer {
     char dir[512];
     char pcap[600];
     int fd;
-    json_t *meta;
+    cJSON *meta;
 };
 
 static int path_in(char *buf, size_t size, const char *dir, const char *name)
@@ -54,11 +54,16 @@ int record_open(struct record_writer **out, const char *dir, char *const *argv, 
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    w->meta =
-        json_pack("{s:i, s:I, s:o, s:n}", "v", 1, "created_ns",
-                  (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec, "argv", json_array(), "capture");
+    w->meta = cJSON_CreateObject();
+    cJSON_AddNumberToObject(w->meta, "v", 1);
+    char created[32];
+    snprintf(created, sizeof created, "%llu",
+             (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+    cJSON_AddRawToObject(w->meta, "created_ns", created);
+    cJSON *args = cJSON_AddArrayToObject(w->meta, "argv");
     for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
-        json_array_append_new(json_object_get(w->meta, "argv"), json_string(argv[i]));
+        cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+    cJSON_AddNullToObject(w->meta, "capture");
     *out = w;
     return 0;
 }
@@ -117,7 +122,8 @@ const char *record_pcap_path(const struct record_writer *w)
 
 void record_set_capture(struct record_writer *w, const char *iface)
 {
-    json_object_set_new(w->meta, "capture", iface ? json_string(iface) : json_null());
+    cJSON_ReplaceItemInObject(w->meta, "capture",
+                              iface ? cJSON_CreateString(iface) : cJSON_CreateNull());
 }
 
 int record_close(struct record_writer *w)
@@ -126,19 +132,32 @@ int record_close(struct record_writer *w)
         return 0;
     char path[600];
     int rc = 0;
-    if (path_in(path, sizeof path, w->dir, RECORD_META) == 0 &&
-        json_dump_file(w->meta, path, JSON_INDENT(2)) != 0)
+    char *text = cJSON_Print(w->meta);
+    FILE *f = NULL;
+    if (text == NULL || path_in(path, sizeof path, w->dir, RECORD_META) != 0 ||
+        (f = fopen(path, "we")) == NULL || fprintf(f, "%s\n", text) < 0)
         rc = -EIO;
+    if (f != NULL && fclose(f) != 0)
+        rc = -EIO;
+    free(text);
     if (close(w->fd) == -1 && rc == 0)
         rc = -errno;
-    json_decref(w->meta);
+    cJSON_Delete(w->meta);
     free(w);
     return rc;
 }
 
 /* --- reading ----------------------------------------------------------------- */
 
-static int add_entry(struct recording *r, size_t *cap, json_t *obj)
+/* ts_ns exactly: a double (cJSON's numbers) keeps 53 bits, and
+ * nanoseconds since 1970 need 61. Read the digits from the line itself. */
+static uint64_t exact_ts(const char *line)
+{
+    const char *p = strstr(line, "\"ts_ns\":");
+    return p != NULL ? strtoull(p + 8, NULL, 10) : 0;
+}
+
+static int add_entry(struct recording *r, size_t *cap, cJSON *obj, const char *line)
 {
     if (r->count == *cap) {
         size_t ncap = *cap ? *cap * 2 : 1024;
@@ -150,12 +169,23 @@ static int add_entry(struct recording *r, size_t *cap, json_t *obj)
     }
     struct record_entry *e = &r->entries[r->count++];
     e->obj = obj;
-    json_t *ts = json_object_get(obj, "ts_ns");
-    e->ts_ns = json_is_integer(ts) ? (uint64_t)json_integer_value(ts) : 0;
-    e->kind = json_string_value(json_object_get(obj, "kind"));
+    e->ts_ns = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(obj, "ts_ns")) ? exact_ts(line) : 0;
+    e->kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind"));
     if (e->kind == NULL)
         e->kind = "";
     return 0;
+}
+
+/* A small JSON file, whole (meta.json is a few hundred bytes). */
+static cJSON *load_json_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return NULL;
+    char buf[RECORD_LINE_MAX];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return n < sizeof buf ? cJSON_ParseWithLength(buf, n) : NULL;
 }
 
 int record_load(const char *dir, struct recording *r, char *err, size_t errlen)
@@ -184,16 +214,17 @@ int record_load(const char *dir, struct recording *r, char *err, size_t errlen)
             r->cut_short = true;
             break;
         }
-        json_error_t je;
-        json_t *obj = n < RECORD_LINE_MAX ? json_loadb(line, (size_t)n, 0, &je) : NULL;
-        if (obj == NULL || !json_is_object(obj) || !json_is_string(json_object_get(obj, "kind"))) {
-            json_decref(obj);
+        cJSON *obj = n < RECORD_LINE_MAX ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
+        if (obj == NULL || !cJSON_IsObject(obj) ||
+            !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, "kind"))) {
+            cJSON_Delete(obj);
             if (r->corrupt++ == 0)
                 r->first_corrupt = lineno;
             continue;
         }
-        if ((rc = add_entry(r, &cap, obj)) != 0) {
-            json_decref(obj);
+        line[n - 1] = '\0';
+        if ((rc = add_entry(r, &cap, obj, line)) != 0) {
+            cJSON_Delete(obj);
             snprintf(err, errlen, "out of memory reading %s", path);
             break;
         }
@@ -207,8 +238,7 @@ int record_load(const char *dir, struct recording *r, char *err, size_t errlen)
     if (path_in(path, sizeof path, dir, RECORD_PCAP) == 0)
         r->has_pcap = access(path, R_OK) == 0;
     if (path_in(path, sizeof path, dir, RECORD_META) == 0) {
-        json_error_t je;
-        r->meta = json_load_file(path, 0, &je);
+        r->meta = load_json_file(path);
         r->has_meta = r->meta != NULL;
     }
     return 0;
@@ -236,19 +266,19 @@ const char *record_problems(const struct recording *r, char *buf, size_t size)
 void record_free(struct recording *r)
 {
     for (size_t i = 0; i < r->count; i++)
-        json_decref(r->entries[i].obj);
+        cJSON_Delete(r->entries[i].obj);
     free(r->entries);
-    json_decref(r->meta);
+    cJSON_Delete(r->meta);
     memset(r, 0, sizeof *r);
 }
 
 const char *record_str(const struct record_entry *e, const char *key)
 {
-    return json_string_value(json_object_get(e->obj, key));
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e->obj, key));
 }
 
 long long record_int(const struct record_entry *e, const char *key, long long dflt)
 {
-    json_t *v = json_object_get(e->obj, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->obj, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
 }
