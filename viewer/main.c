@@ -305,8 +305,9 @@ static void draw_menu(struct grid *g, int sel, const bool *built, const char *st
         {"Up/Down", "choose"}, {"Enter", "run"}, {"01-11", "jump"}, {"q", "quit"}};
     for (size_t i = 0; i < 4; i++) {
         x += grid_text(g, g->rows - 1, x, g->cols - x, keys[i][0], AT_KEY);
-        x += grid_text(g, g->rows - 1, x, g->cols - x, keys[i][1], AT_BAR);
         x += grid_text(g, g->rows - 1, x, g->cols - x, " ", AT_BAR);
+        x += grid_text(g, g->rows - 1, x, g->cols - x, keys[i][1], AT_BAR);
+        x += grid_text(g, g->rows - 1, x, g->cols - x, "  ", AT_BAR);
     }
 }
 

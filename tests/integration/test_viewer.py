@@ -1,0 +1,323 @@
+"""The viewer (bin/sockscope): a lesson's sockets change state on screen
+as it runs, one call at a time.
+
+Each test runs the real viewer on a pseudo-terminal and reads its screen
+from the text dump it writes after every redraw (--dump-screen FILE), which
+is the same drawing code that fills the terminal.
+"""
+import fcntl
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import termios
+import time
+
+from harness import plain_only
+
+ENV = {"TERM": "xterm", "LC_ALL": "C.UTF-8"}
+
+
+class Viewer:
+    """bin/sockscope run ... on a pty, its screen read from the dump."""
+
+    def __init__(self, ctx, args, rows=30, cols=100, env=None, shell_wrap=False):
+        self.ctx = ctx
+        self.dump = ctx.path("screen-%d.txt" % len(os.listdir(ctx.tmp)))
+        self.rt = ctx.path("rt")
+        os.makedirs(self.rt, exist_ok=True)
+        os.chmod(self.rt, 0o700)
+        e = dict(ENV)
+        e["XDG_RUNTIME_DIR"] = self.rt
+        if env:
+            e.update(env)
+        argv = [ctx.lesson("sockscope"), "run", "--dump-screen", self.dump] + args
+        if shell_wrap:
+            # The terminal's settings before and after, to compare.
+            self.before, self.after = ctx.path("stty-before"), ctx.path("stty-after")
+            cmd = "stty -g > %s; %s; echo viewer-exit $?; stty -g > %s" % (
+                self.before, " ".join("'%s'" % a for a in argv), self.after)
+            argv = ["/bin/sh", "-c", cmd]
+        self.term = ctx.pty(argv, env=e, rows=rows, cols=cols)
+
+    def screen(self):
+        try:
+            with open(self.dump, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait(self, pred, what, timeout=15):
+        """Wait until pred(screen) holds; return the screen."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = self.screen()
+            if pred(s):
+                return s
+            self.term._pump(0.05)
+        self.ctx.log("--- the screen ---\n" + self.screen())
+        raise AssertionError("expected on the viewer's screen within %ss: %s" % (timeout, what))
+
+    def settle(self, quiet=0.5, limit=8):
+        """Read until the screen has not changed for `quiet` seconds."""
+        last, since = self.screen(), time.time()
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            self.term._pump(0.05)
+            s = self.screen()
+            if s != last:
+                last, since = s, time.time()
+            elif time.time() - since >= quiet:
+                break
+        return last
+
+    def key(self, k):
+        self.term.send(k)
+
+    def resize(self, rows, cols):
+        fcntl.ioctl(self.term.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.ctx.log("resized to %dx%d" % (cols, rows))
+
+    def quit(self, timeout=15):
+        self.key("q")
+        return self.term.wait(timeout)
+
+
+def columns(screen):
+    """The endpoints pane: {role: [lines]} for each process column."""
+    lines = screen.split("\n")
+    start = next((i for i, l in enumerate(lines) if "Endpoints" in l), None)
+    if start is None:
+        return {}
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].startswith("\u2500 ") or lines[i].startswith("- ")), len(lines))
+    rows = [l.split("\u2502") for l in lines[start + 1:end]]
+    if not rows:
+        return {}
+    cols = {}
+    for k, head in enumerate(rows[0]):
+        words = head.split()
+        if not words:
+            continue
+        cols.setdefault(words[0], []).extend(r[k] if k < len(r) else "" for r in rows[1:])
+    return cols
+
+
+def text_of(col):
+    return "\n".join(col)
+
+
+def status(screen):
+    return screen.split("\n", 1)[0]
+
+
+def lesson02(ctx, rows=30, cols=100, **kw):
+    return Viewer(ctx, ["02", "--step", "--", "--port", "0"], rows=rows, cols=cols, **kw)
+
+
+def test_stepping_lesson02_shows_each_state_at_its_call(ctx):
+    """Stepping lesson 02 one call at a time shows LISTEN after listen, ESTABLISHED on both ends after the handshake, then CLOSE_WAIT and FIN_WAIT_2 or TIME_WAIT after the client's close, and the queue bars hold the bytes sent."""
+    v = lesson02(ctx)
+    v.wait(lambda s: "next [server] socket(" in s, "the first call waiting for a go")
+    s = v.screen()
+    assert "step: paused" in status(s), status(s)
+    screens = []
+    for step in range(40):
+        v.key("n")
+        s = v.settle()
+        screens.append(s)
+        ctx.log("--- after step %d ---\n%s" % (step + 1, s))
+        if "ended" in status(s):
+            break
+    assert "ended" in status(screens[-1]), "the lesson did not reach its end in 40 steps"
+
+    def first(pred):
+        return next((i for i, s in enumerate(screens) if pred(s)), None)
+
+    def col(s, role):
+        return text_of(columns(s).get(role, []))
+
+    listen_call = first(lambda s: "listen(3, 8) = 0" in s)
+    listen = first(lambda s: "LISTEN (tcp_info)" in col(s, "server"))
+    assert listen is not None and listen == listen_call, (listen, listen_call)
+
+    connect_call = first(lambda s: re.search(r"\[client\] connect\(3, [^)]*\) = 0", s))
+    both = first(lambda s: "ESTABLISHED" in col(s, "server") and "ESTABLISHED" in col(s, "client"))
+    assert connect_call is not None and both is not None and both >= connect_call, (
+        connect_call, both)
+    assert both > listen
+
+    close_call = first(lambda s: "[client] close(3) = 0" in s.split("Calls", 1)[-1]
+                       and "ESTABLISHED" not in col(s, "client"))
+    close_wait = first(lambda s: "CLOSE_WAIT" in col(s, "server"))
+    fin = first(lambda s: re.search(r"FIN_WAIT_2|TIME_WAIT", col(s, "client")))
+    assert close_call is not None, "the client's close was not seen"
+    assert close_wait is not None and close_wait >= close_call - 1 and close_wait > both, (
+        close_wait, close_call)
+    assert fin is not None and fin >= close_call - 1 and fin > both, (fin, close_call)
+    # TIME_WAIT after close: only the kernel knows it, through sock_diag.
+    assert any("TIME_WAIT (sock_diag)" in col(s, "client") for s in screens)
+
+    # "hello" (5 bytes) waits in a receive queue before its recv drains it.
+    bars = [s for s in screens if re.search(r"rx\[[^\]]*\]5\b", s)]
+    assert bars, "no receive queue bar showed the 5 bytes sent"
+    assert any('5 B "hello" 68 65 6c 6c 6f' in s for s in screens)
+    assert v.quit() == 0
+
+
+def test_resizing_while_running_keeps_the_key_bar(ctx):
+    """Resized to 80x24 and to 200x60 while the lesson runs, the viewer redraws to the new size with its key bar on the last row."""
+    v = lesson02(ctx)
+    v.wait(lambda s: "next [server] socket(" in s, "the first call waiting")
+    for _ in range(6):
+        v.key("n")
+    for rows, cols in ((24, 80), (60, 200), (24, 80)):
+        v.resize(rows, cols)
+        s = v.wait(lambda s: len(s.rstrip("\n").split("\n")) == rows, "%d rows" % rows)
+        lines = s.rstrip("\n").split("\n")
+        assert "q quit" in lines[-1], lines[-1]
+        assert max(len(l) for l in lines) <= cols
+        assert "Endpoints" in s and "TCP states" in s
+        v.key("n")
+    # The big screen has room for the whole state diagram.
+    v.resize(60, 200)
+    s = v.wait(lambda s: "rcv SYN+ACK" in s, "the full state diagram at 200x60")
+    assert v.term.poll() is None, "the viewer ended"
+    assert v.quit() == 0
+
+
+def test_quitting_restores_the_terminal_and_leaves_nothing(ctx):
+    """Quitting mid-lesson gives the terminal back as it was, ends the lesson's processes and removes the viewer's socket."""
+    v = lesson02(ctx, shell_wrap=True)
+    v.wait(lambda s: "next [server] socket(" in s, "the first call waiting")
+    for _ in range(8):
+        v.key("n")
+    s = v.settle()
+    pids = [int(p) for p in re.findall(r"(?:server|client) (\d+)", s)]
+    assert pids, s
+    assert len(os.listdir(v.rt)) == 1, "the viewer's private directory"
+    v.key("q")
+    v.term.expect("viewer-exit 0", timeout=15)
+    v.term.wait(10)
+    out = v.term.output
+    assert b"\x1b[?1049l" in out, "the alternate screen was not left"
+    with open(v.before) as b, open(v.after) as a:
+        assert b.read() == a.read(), "the terminal's settings differ after quit"
+    assert os.listdir(v.rt) == [], os.listdir(v.rt)
+    for pid in pids:
+        assert not alive(pid), "process %d of the lesson still runs" % pid
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_crashing_program_leaves_the_viewer_usable(ctx):
+    """When the program crashes, the viewer says so and, on quit, restores the terminal and removes its socket."""
+    flood = os.path.join(ctx.build, "tests", "progs", "flood")
+    v = Viewer(ctx, ["--no-preload", "--", flood, "--crash"], shell_wrap=True,
+               env={"ASAN_OPTIONS": "detect_leaks=1:handle_abort=0"})
+    s = v.wait(lambda s: "ended" in status(s), "the program's end")
+    assert "signal 6" in s, status(s)
+    assert "tcp" in s
+    v.key("q")
+    v.term.expect("viewer-exit 0", timeout=15)
+    v.term.wait(10)
+    assert b"\x1b[?1049l" in v.term.output
+    with open(v.before) as b, open(v.after) as a:
+        assert b.read() == a.read()
+    assert os.listdir(v.rt) == []
+
+
+def preload_env(ctx):
+    env = {}
+    if ctx.sanitized:
+        # The sanitized library needs its runtimes loaded first.
+        runtimes = [subprocess.run(["gcc", "-print-file-name=" + lib], capture_output=True,
+                                   text=True).stdout.strip() for lib in ("libasan.so", "libubsan.so")]
+        env["SOCKSCOPE_PRELOAD_LIB"] = " ".join(runtimes + [ctx.preload])
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
+def test_nc_under_the_viewer_shows_its_sockets(ctx):
+    """nc run under the viewer shows its listening socket, the connection it accepts, and the untraced client's end as the kernel sees it."""
+    if not os.path.exists("/bin/nc") and not os.path.exists("/usr/bin/nc"):
+        ctx.skip("nc (netcat-openbsd) is not installed")
+    port = ctx.free_port()
+    v = Viewer(ctx, ["--", "nc", "-l", "127.0.0.1", str(port)], cols=120, env=preload_env(ctx))
+    s = v.wait(lambda s: "LISTEN" in text_of(columns(s).get("nc", [])), "nc's listening socket")
+    assert "127.0.0.1:%d" % port in text_of(columns(s)["nc"])
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        c.sendall(b"ping\n")
+        s = v.wait(lambda s: "ESTABLISHED" in text_of(columns(s).get("nc", []))
+                   and "kernel" in columns(s), "nc's connection and the client's end")
+        me = "127.0.0.1:%d" % c.getsockname()[1]
+        assert me in text_of(columns(s)["kernel"]), s
+        assert "ESTABLISHED (sock_diag)" in text_of(columns(s)["kernel"])
+        v.wait(lambda s: "ping" in s, "nc's output in its pane")
+    finally:
+        c.close()
+    assert v.quit() == 0
+
+
+@plain_only
+def test_a_flood_of_calls_is_never_held_up(ctx):
+    """A program making 20,000 calls a second is never held up by the viewer, and what the viewer could not take is counted on screen."""
+    flood = os.path.join(ctx.build, "tests", "progs", "flood")
+    for rate, seconds in ((20000, 3), (300000, 1)):
+        v = Viewer(ctx, ["--no-preload", "--", flood, "--rate", str(rate), "--seconds",
+                         str(seconds)], rows=40, cols=160)
+        s = v.wait(lambda s: "ended" in status(s), "the flood's end", timeout=seconds + 30)
+        m = re.search(r"flood dropped (\d+) calls (\d+) seconds ([\d.]+) max_call_us (\d+)", s)
+        assert m, s
+        dropped, calls, took = int(m.group(1)), int(m.group(2)), float(m.group(3))
+        ctx.log("rate %d: %d calls in %.1fs, longest call %sus, dropped %d"
+                % (rate, calls, took, m.group(4), dropped))
+        shown = int(re.search(r"dropped (\d+)", status(s)).group(1))
+        assert shown == dropped, (shown, dropped)
+        if rate > 20000:
+            assert dropped > 0, "a burst this fast should outrun the viewer"
+        assert v.quit() == 0
+
+
+def test_render_draws_a_trace_without_a_terminal(ctx):
+    """sockscope render prints the screen at any event of a trace as text, the same each time, in ASCII when the locale is not UTF-8."""
+    trace = ctx.path("t.jsonl")
+    ctx.run([ctx.lesson("02-call-sequence"), "--port", "0", "--trace", trace], check=True)
+    ev = ctx.read_trace(trace)
+    n = next(i for i, e in enumerate(ev) if e["call"] == "listen") + 1
+    argv = [ctx.lesson("sockscope"), "render", trace, "--at", str(n), "--size", "100x30"]
+    a = ctx.run(argv, env={"LC_ALL": "C.UTF-8"}, check=True).stdout
+    b = ctx.run(argv, env={"LC_ALL": "C.UTF-8"}, check=True).stdout
+    assert a == b
+    lines = a.rstrip("\n").split("\n")
+    assert len(lines) == 30 and max(len(l) for l in lines) <= 100
+    assert "LISTEN (tcp_info)" in text_of(columns(a)["server"])
+    assert "listen(3, 8) = 0" in a and "q quit" in lines[-1]
+    plain = ctx.run(argv, env={"LC_ALL": "C"}, check=True).stdout
+    assert plain.isascii() and "LISTEN" in plain
+    bad = ctx.run([ctx.lesson("sockscope"), "render", trace, "--size", "huge"])
+    assert bad.returncode == 2 and "COLSxROWS" in bad.stderr
+
+
+def test_the_menu_lists_the_lessons(ctx):
+    """With no arguments sockscope shows the menu of lessons, without colour when NO_COLOR is set, and q leaves it."""
+    t = ctx.pty([ctx.lesson("sockscope")], env=dict(ENV, NO_COLOR="1", TERM="xterm-256color"))
+    t.expect("The call sequence")
+    t.expect("WebSocket")
+    t.settle(0.3)
+    t.send("q")
+    assert t.wait(10) == 0
+    assert not re.search(rb"\x1b\[(3|4)[0-7]m", t.output), "colour despite NO_COLOR"
+    r = ctx.run([ctx.lesson("sockscope"), "list"], check=True)
+    assert "02  The call sequence" in r.stdout and "04" in r.stdout
+    r = ctx.run([ctx.lesson("sockscope"), "run", "99"])
+    assert r.returncode == 2 and "sockscope list" in r.stderr
