@@ -171,12 +171,10 @@ const char *icmp_verdict_text(enum icmp_verdict v)
     switch (v) {
     case ICMP_ECHO_REPLY_OURS: return "an echo reply to our request";
     case ICMP_BAD_CHECKSUM: return "a message whose checksum is wrong";
-    case ICMP_OTHER_ID: return "an echo reply for another process (another identifier)";
+    case ICMP_OTHER_ID: return "a reply for another process (another identifier)";
     case ICMP_ERROR_FOR_US: return "an error about one of our requests";
     case ICMP_ERROR_NOT_OURS: return "an error about someone else's packet";
-    case ICMP_OTHER_TYPE:
-        return "a message that is not a reply (our own request, seen on "
-               "loopback, or another type)";
+    case ICMP_OTHER_TYPE: return "not a reply: our own request seen on loopback, or another type";
     case ICMP_TOO_SHORT: return "too short to hold the headers";
     case ICMP_BAD_IP_HEADER: return "not an IPv4 header carrying ICMP";
     }

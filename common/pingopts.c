@@ -10,7 +10,8 @@
 void ping_opts_usage(FILE *out, const char *name)
 {
     fprintf(out,
-            "Usage: %s [-6] [-c count] [-i interval] [-t ttl] [-W timeout] [-s size] [host]\n"
+            "Usage: %s [-6] [-c count] [-i interval] [-t ttl] [-W timeout]\n"
+            "                   [-s size] [host]\n"
             "A ping written for reading: ICMP echo requests built by hand on a raw\n"
             "socket (or the unprivileged ping socket), their replies taken apart.\n"
             "\n"

@@ -157,7 +157,7 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     show_socket(u);
     if (send(u, "anyone?", 7, 0) == -1)
         die_errno("send");
-    say("send() to port %u returned 7: the datagram left; nothing has failed yet", dead);
+    say("send() to port %u returned 7: nothing has failed yet", dead);
     /* The refusal is an ICMP "port unreachable" from the other host's
      * kernel. It comes back after send() returned; the kernel keeps it
      * on the socket and hands it to the NEXT call. poll shows it as an
@@ -166,10 +166,12 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     if (poll(&p, 1, 2000) == 0)
         say("no ICMP came back within 2 s (a firewall may drop it)");
     char buf[16];
-    if (recv(u, buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == ECONNREFUSED)
-        say("recv() failed with ECONNREFUSED: the answer to the earlier send, one call late");
-    else
+    if (recv(u, buf, sizeof buf, MSG_DONTWAIT) == -1 && errno == ECONNREFUSED) {
+        say("recv() failed with ECONNREFUSED:");
+        say("  the answer to the earlier send, one call late");
+    } else {
         say("recv() did not report the refusal (%s)", strerror(errno));
+    }
     close(u);
 }
 
@@ -216,8 +218,8 @@ static void run_server(int listener, int udp, int small, int done)
     ssize_t n = recv(conn, buf, sizeof buf, 0);
     if (n == -1)
         die_errno("recv");
-    say("recv(): %zd bytes: \"%.*s\": the 3 sends came out of 1 recv; where did \"one\" end?", n,
-        (int)n, buf);
+    say("recv(): %zd bytes: \"%.*s\"", n, (int)n, buf);
+    say("  the 3 sends came out of 1 recv; where did \"one\" end?");
     close(conn);
 
     if ((conn = accept(listener, NULL, NULL)) == -1)
@@ -235,8 +237,8 @@ static void run_server(int listener, int udp, int small, int done)
         total += (size_t)n, recvs++;
     if (big == NULL || n == -1)
         die_errno("recv");
-    say("1 send of %d bytes arrived in %d recvs (%zu bytes): short reads are normal", BIG, recvs,
-        total);
+    say("1 send of %d bytes arrived in %d recvs (%zu bytes)", BIG, recvs, total);
+    say("  short reads are normal: recv returns what has arrived so far");
     free(big);
     close(conn);
 
@@ -258,7 +260,8 @@ static void run_server(int listener, int udp, int small, int done)
     n = recv(udp, buf, 16, MSG_TRUNC);
     if (n == -1)
         die_errno("recv");
-    say("recv(16 bytes, MSG_TRUNC) = %zd: we got 16 bytes, %zd were cut off and lost", n, n - 16);
+    say("recv(16 bytes, MSG_TRUNC) = %zd: the datagram had %zd bytes;", n, n);
+    say("  we got the first 16; the other %zd are lost", n - 16);
 
     /* 5. Wait for the end of the burst, then read what the small buffer
      * kept. SO_MEMINFO gives the kernel's count of datagrams it dropped
@@ -277,8 +280,9 @@ static void run_server(int listener, int udp, int small, int done)
             break;
         poll(NULL, 0, 20); /* some may still be on their way through loopback */
     }
-    say("UDP burst: %d sent, %d received, %u dropped by the kernel (receive buffer full)", BURST,
-        received, mem[SK_MEMINFO_DROPS]);
+    say("UDP burst: %d sent, %d received, %u dropped by the kernel", BURST, received,
+        mem[SK_MEMINFO_DROPS]);
+    say("  (its receive buffer was full; no call reported an error)");
     close(udp);
     close(small);
     close(listener);

@@ -81,19 +81,21 @@ static int open_icmp_socket(int family, bool *raw)
     fd = socket(family, SOCK_DGRAM, proto);
     if (fd >= 0) {
         *raw = false;
-        say("SOCK_RAW refused (%s, no CAP_NET_RAW); using the ping socket SOCK_DGRAM: "
-            "group %u is in net.ipv4.ping_group_range %u-%u",
-            errno_name(raw_err), (unsigned)getgid(), lo, hi);
+        say("SOCK_RAW refused (%s): no CAP_NET_RAW", errno_name(raw_err));
+        say("using the ping socket (SOCK_DGRAM): group %u is within", (unsigned)getgid());
+        say("  net.ipv4.ping_group_range %u-%u", lo, hi);
         return fd;
     }
     die_msg("cannot open an ICMP socket.\n"
             "  SOCK_RAW needs root or CAP_NET_RAW: socket() said %s;\n"
             "  the ping socket (SOCK_DGRAM) needs your group (gid %u) within\n"
-            "  net.ipv4.ping_group_range, which is \"%u %u\"%s: socket() said %s.\n"
-            "Enable one of them (as root):\n"
-            "  setcap cap_net_raw+ep %s     (this program may open raw sockets)\n"
-            "  sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"   (all groups "
-            "may ping)",
+            "  net.ipv4.ping_group_range, which is \"%u %u\"%s:\n"
+            "  socket() said %s.\n"
+            "Enable one of them, as root:\n"
+            "  setcap cap_net_raw+ep %s\n"
+            "      (lets this program open raw sockets)\n"
+            "  sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"\n"
+            "      (lets every group open ping sockets)",
             errno_name(raw_err), (unsigned)getgid(), lo, hi, lo > hi ? " (empty: no group)" : "",
             errno_name(errno), program_invocation_name);
 }
@@ -150,15 +152,22 @@ static void send_request(struct pinger *p, uint16_t seq)
      * so the round trip needs no table of send times. */
     int n = icmp_echo_build(req, sizeof req, p->v6, p->id, seq, &t, (size_t)p->o.size);
     if (seq == 1) {
+        /* The first request, field by field, as it will leave. */
         char dump[400];
-        say("echo request, %d bytes (type %d, code 0, checksum 0x%02x%02x %s, id 0x%04x, "
-            "seq %u):",
-            n, req[0], req[2], req[3],
-            p->v6 ? "left to the kernel: ICMPv6 sums a pseudo-header "
-                    "with both IP addresses"
-                  : "by RFC 1071",
-            p->id, seq);
+        say("echo request seq 1, %d bytes, built by hand (common/icmp.c):", n);
         printf("%s\n", icmp_hexdump(req, (size_t)(n < 48 ? n : 48), "    ", dump, sizeof dump));
+        printf("    type %02x (echo request) | code %02x | checksum %02x%02x | id %02x%02x | "
+               "seq %02x%02x\n    then %ld bytes: %s filler\n",
+               req[0], req[1], req[2], req[3], req[4], req[5], req[6], req[7], p->o.size,
+               p->o.size >= ICMP_TIMESTAMP_LEN ? "16 of send time, then" : "");
+        if (p->v6)
+            say("checksum left at 0: for ICMPv6 the kernel computes it, over a\n"
+                "       pseudo-header with both IP addresses, which only it knows for sure");
+        else
+            say("checksum (RFC 1071, icmp_checksum): the 16-bit words added with the\n"
+                "       field at 0, carries folded back in, complemented. Added again with\n"
+                "       it in place, as a receiver checks: 0x%04x",
+                icmp_checksum(req, (size_t)n));
     } else {
         say("echo request seq %u: %02x %02x %02x %02x %02x %02x %02x %02x + %ld bytes", seq, req[0],
             req[1], req[2], req[3], req[4], req[5], req[6], req[7], p->o.size);
@@ -245,10 +254,12 @@ static void read_reply(struct pinger *p)
         char dump[200];
         size_t shown = (size_t)(pk.has_ip ? pk.ip_header_len : 0) + ICMP_HEADER_LEN;
         printf("%s\n", icmp_hexdump(buf, shown, "    ", dump, sizeof dump));
-        printf("    %stype %u (%s), code %u, checksum 0x%04x %s, id 0x%04x, seq %u\n",
-               pk.has_ip ? "IP header (TTL at byte 8, source at 12), then ICMP: " : "ICMP: ",
-               pk.type, icmp_type_name(p->v6, pk.type), pk.code, pk.checksum,
-               p->v6 ? "(checked by the kernel)" : "ok", pk.id, pk.seq);
+        if (pk.has_ip)
+            printf("    IP header: %u bytes, TTL %u (byte 8), source %s (bytes 12-15)\n",
+                   pk.ip_header_len, pk.ttl, src);
+        printf("    ICMP: type %u (%s), code %u, checksum %04x %s, id %04x, seq %u\n", pk.type,
+               icmp_type_name(p->v6, pk.type), pk.code, pk.checksum, p->v6 ? "(kernel)" : "ok",
+               pk.id, pk.seq);
     } else if (v == ICMP_BAD_CHECKSUM) {
         p->stats.bad_checksums++;
         printf("%zu bytes from %s: icmp_seq=%u (BAD CHECKSUM 0x%04x: damaged, not counted)\n",
@@ -258,20 +269,23 @@ static void read_reply(struct pinger *p)
          * quoting its start: that is how we know which one it was. */
         p->stats.errors++;
         mark_answered(p, pk.seq);
-        printf("From %s icmp_seq=%u %s: %s\n", src, pk.seq, icmp_type_name(p->v6, pk.type),
-               icmp_code_text(p->v6, pk.type, pk.code));
+        printf("From %s icmp_seq=%u %s\n", src, pk.seq, icmp_type_name(p->v6, pk.type));
+        say("  %s", icmp_code_text(p->v6, pk.type, pk.code));
         if (pk.type == (p->v6 ? ICMP6_TIME_EXCEEDED : ICMP4_TIME_EXCEEDED))
-            say("  each router lowers the TTL by one and drops the packet at 0, "
-                "telling the sender: try a larger -t (traceroute counts up this way)");
+            say("  each router lowers the TTL by one and drops the packet at 0,\n"
+                "         telling the sender: try a larger -t (traceroute counts up so)");
         else
-            say("  the request could not be delivered: no route, host down, or filtered");
+            say("  it could not be delivered: no route, host down, or filtered");
     } else if (!p->skip_said[v]) {
         /* A raw socket gets a copy of EVERY ICMP message the host receives:
          * this is the price of being below the transport layer. Said once. */
         p->skip_said[v] = true;
-        say("skipped %zd bytes from %s: %s (type %u); such messages are skipped silently now", n,
-            src, icmp_verdict_text(v), pk.type);
+        say("skipped %zd bytes from %s, type %u (%s):", n, src, pk.type,
+            icmp_type_name(p->v6, pk.type));
+        say("  %s;", icmp_verdict_text(v));
+        say("  a raw socket sees all ICMP; skipped silently from now on");
     }
+    fflush(stdout); /* a line a reply, as it comes, into a pipe too */
 }
 
 int main(int argc, char **argv)
