@@ -157,9 +157,13 @@ static void send_request(struct pinger *p, uint16_t seq)
         say("echo request seq 1, %d bytes, built by hand (common/icmp.c):", n);
         printf("%s\n", icmp_hexdump(req, (size_t)(n < 48 ? n : 48), "    ", dump, sizeof dump));
         printf("    type %02x (echo request) | code %02x | checksum %02x%02x | id %02x%02x | "
-               "seq %02x%02x\n    then %ld bytes: %s filler\n",
-               req[0], req[1], req[2], req[3], req[4], req[5], req[6], req[7], p->o.size,
-               p->o.size >= ICMP_TIMESTAMP_LEN ? "16 of send time, then" : "");
+               "seq %02x%02x\n",
+               req[0], req[1], req[2], req[3], req[4], req[5], req[6], req[7]);
+        if (p->o.size >= ICMP_TIMESTAMP_LEN)
+            printf("    then %ld bytes: 16 of send time, then filler\n", p->o.size);
+        else
+            printf("    then %ld bytes of filler: no room for the send time, no round trip\n",
+                   p->o.size);
         if (p->v6)
             say("checksum left at 0: for ICMPv6 the kernel computes it, over a\n"
                 "       pseudo-header with both IP addresses, which only it knows for sure");

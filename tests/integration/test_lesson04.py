@@ -18,8 +18,6 @@ import subprocess
 import sys
 import time
 
-from harness import plain_only
-
 SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received,(?: \+(\d+) errors,)? "
                      r"(\d+)% packet loss, time (\d+)ms")
 RTT = re.compile(r"rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
@@ -145,7 +143,6 @@ def test_privileges_dropped_and_ctrl_c(ctx):
     assert "--- 127.0.0.1 ping statistics ---" in out
 
 
-@plain_only
 def test_setuid_like_process_gives_up_its_user(ctx):
     """A process started as user nobody with an effective root (as a setuid program is) opens the raw socket, then its real, effective and saved ids are all nobody's."""
     if os.geteuid() != 0:
@@ -305,3 +302,16 @@ def test_bad_options_are_named(ctx):
         assert r.returncode == 2 and words in r.stderr and "--help" in r.stderr, r
     r = ctx.run([lesson, "--help"])
     assert r.returncode == 0 and "-c count" in r.stdout and "--trace FILE" in r.stdout
+
+
+def test_a_payload_too_small_for_the_time_gives_no_round_trip(ctx):
+    """With fewer than 16 bytes of payload there is no room for the send time: replies come without a round trip and the summary has no rtt line, as with iputils ping."""
+    r = ctx.run(netns(ctx, [ctx.lesson("04-raw-ping"), "-s", "8", "-c", "2", "-i", "0.2"]),
+                check=True)
+    ping = ctx.run(netns(ctx, ["ping", "-s", "8", "-c", "2", "-i", "0.2", "127.0.0.1"]))
+    assert ping.returncode == 0, ping
+    for out in (r.stdout, ping.stdout):
+        assert re.findall(r"^16 bytes from 127\.0\.0\.1: icmp_seq=(\d) ttl=64$", out, re.M) == \
+            ["1", "2"], out
+        assert summary_of(out)[:2] == (2, 2) and not RTT.search(out), out
+    assert "then 8 bytes of filler: no room for the send time" in r.stdout
