@@ -35,11 +35,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "die.h"
 #include "opts.h"
+#include "proc.h"
 #include "saywhy.h"
 #include "show.h"
 
@@ -100,30 +100,6 @@ static void show_file(const char *path)
         (unsigned)(st.st_mode & 07777));
 }
 
-/* A new process for one part; it dies with us if we are killed. */
-static pid_t spawn(const char *name)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1)
-        die_errno("fork");
-    if (pid == 0) {
-        prctl(PR_SET_NAME, name);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-    }
-    return pid;
-}
-
-static void become_nobody(void)
-{
-    struct passwd *pw = getpwnam("nobody");
-    uid_t uid = pw ? pw->pw_uid : 65534;
-    gid_t gid = pw ? pw->pw_gid : 65534;
-    /* Groups first, then gid, then uid: after setuid we could not. */
-    if (setgroups(0, NULL) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
-        die_errno("setuid");
-}
-
 /*
  * One client, start to end. The client process connects and tells the
  * server through a pipe whether it got in (so the server never waits for a
@@ -136,10 +112,14 @@ static void one_client(int listener, const struct sockaddr_un *sa, socklen_t len
     int tell[2];
     if (pipe(tell) == -1)
         die_errno("pipe");
-    if (spawn(as_nobody ? "nobody" : "client") == 0) {
+    pid_t pid = proc_spawn(as_nobody ? "nobody" : "client");
+    if (pid == -1)
+        die_errno("fork");
+    if (pid == 0) {
         close(listener);
-        if (as_nobody)
-            become_nobody();
+        /* Root may do anything; as another user, the mode applies. */
+        if (as_nobody && proc_become("nobody") == -1)
+            die_errno("setuid");
         say("I am pid %d, uid %d, gid %d", (int)getpid(), (int)getuid(), (int)getgid());
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd == -1)
@@ -184,9 +164,8 @@ static void one_client(int listener, const struct sockaddr_un *sa, socklen_t len
             die_errno("write");
         close(conn);
     }
-    int status;
-    if (wait(&status) == -1)
-        die_errno("wait");
+    if (proc_reap(pid) != 0)
+        die_msg("the client failed");
 }
 
 /*
@@ -321,7 +300,9 @@ int main(int argc, char **argv)
     int ready[2];
     if (pipe(ready) == -1)
         die_errno("pipe");
-    pid_t old_server = spawn("old-server");
+    pid_t old_server = proc_spawn("old-server");
+    if (old_server == -1)
+        die_errno("fork");
     if (old_server == 0) {
         listen_on(&st, stlen);
         if (write(ready[1], "1", 1) != 1)
@@ -333,7 +314,7 @@ int main(int argc, char **argv)
     if (read(ready[0], &c, 1) != 1)
         die_msg("the old server did not start");
     kill(old_server, SIGKILL);
-    waitpid(old_server, NULL, 0);
+    proc_reap(old_server); /* killed: no exit status to check */
     say("the old server was killed (SIGKILL); its file is still there:");
     show_file(stale_path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);

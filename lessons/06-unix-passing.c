@@ -18,8 +18,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,12 +26,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "die.h"
 #include "opts.h"
+#include "proc.h"
 #include "saywhy.h"
 #include "show.h"
 
@@ -63,25 +61,18 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* A part of the lesson in its own named process. */
 static pid_t spawn(const char *name)
 {
-    fflush(stdout);
-    pid_t pid = fork();
+    pid_t pid = proc_spawn(name);
     if (pid == -1)
         die_errno("fork");
-    if (pid == 0) {
-        prctl(PR_SET_NAME, name);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-    }
     return pid;
 }
 
 static void reap(pid_t pid)
 {
-    int status;
-    if (waitpid(pid, &status, 0) == -1)
-        die_errno("waitpid");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (proc_reap(pid) != 0)
         die_msg("a child process failed");
 }
 
@@ -220,14 +211,6 @@ static int recv_fd(int sock)
     return fd;
 }
 
-static void become_nobody(void)
-{
-    struct passwd *pw = getpwnam("nobody");
-    if (setgroups(0, NULL) == -1 || setgid(pw ? pw->pw_gid : 65534) == -1 ||
-        setuid(pw ? pw->pw_uid : 65534) == -1)
-        die_errno("setuid");
-}
-
 static void pass_a_file(void)
 {
     say("--- SCM_RIGHTS: a file the receiver may not open ---");
@@ -260,8 +243,8 @@ static void pass_a_file(void)
         close(sv[0]);
         /* Root may open anything (CAP_DAC_OVERRIDE): as root, the worker
          * becomes nobody so that the mode stops it. */
-        if (geteuid() == 0)
-            become_nobody();
+        if (geteuid() == 0 && proc_become("nobody") == -1)
+            die_errno("setuid");
         say("I am uid %d; I try to open the file myself:", (int)getuid());
         int own = open(secret, O_RDONLY);
         if (own != -1)

@@ -32,11 +32,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "die.h"
+#include "proc.h"
 #include "stats.h"
 
 /* One way of talking between this process and a child: the parent reads
@@ -119,13 +119,10 @@ static void echo_then_count(const struct chan *c)
 
 static void measure(const struct chan *c, struct result *r)
 {
-    fflush(stdout);
-    pid_t pid = fork();
+    pid_t pid = proc_spawn("echo");
     if (pid == -1)
         die_errno("fork");
     if (pid == 0) {
-        prctl(PR_SET_NAME, "echo");
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (c->kind == PIPE) { /* the parent's ends: else no EOF would come */
             close(c->pw);
             close(c->pr);
@@ -186,8 +183,7 @@ static void measure(const struct chan *c, struct result *r)
     read_full(c->pr, (char *)&r->bytes, sizeof r->bytes);
     r->seconds = now() - start;
     r->mb_per_s = r->bytes / r->seconds / 1e6;
-    int status;
-    if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (proc_reap(pid) != 0)
         die_msg("the %s echo process failed", c->name);
     free(rtt);
     free(buf);
