@@ -97,23 +97,25 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     say("sent \"one\", \"two\", \"three\": three send() calls, then close");
     close(fd);
 
-    /* 1b. The same three, each behind a 2-byte length (big-endian): the
-     * receiver reads the length first, then knows where a message ends. */
+    /* 1b. The same three, each behind its length in one byte (so up to
+     * 255 bytes; real protocols take 2 or 4): the receiver reads the
+     * length first, then knows where the message ends. */
     fd = tcp_connect(tcp_port);
     for (int i = 0; i < 3; i++) {
-        uint8_t frame[2 + 8];
+        uint8_t frame[1 + 8];
         size_t n = strlen(words[i]);
-        frame[0] = (uint8_t)(n >> 8), frame[1] = (uint8_t)n;
-        memcpy(frame + 2, words[i], n);
-        send_all(fd, frame, 2 + n);
+        frame[0] = (uint8_t)n;
+        memcpy(frame + 1, words[i], n);
+        send_all(fd, frame, 1 + n);
     }
     close(fd);
 
     /* 2. One call, 1 MiB: send blocks until the kernel has taken it all. */
     fd = tcp_connect(tcp_port);
-    char *big = calloc(1, BIG);
+    char *big = malloc(BIG);
     if (big == NULL)
         die_msg("out of memory");
+    memset(big, 'b', BIG);
     send_all(fd, big, BIG);
     say("sent 1048576 bytes with one send()");
     free(big);
@@ -136,7 +138,8 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     /* 5. A burst at a socket that is not reading. Every sendto succeeds:
      * UDP has no flow control, the sender never learns of the loss. */
     to = loopback(small_port);
-    char kb[1000] = {0};
+    char kb[1000];
+    memset(kb, 'u', sizeof kb);
     for (int i = 0; i < BURST; i++)
         if (sendto(u, kb, sizeof kb, 0, (struct sockaddr *)&to, sizeof to) == -1)
             die_errno("sendto");
@@ -190,11 +193,11 @@ static void read_framed(int conn)
             break;
         recvs++;
         have += (size_t)n;
-        while (have >= 2 && have >= 2 + (size_t)(acc[0] << 8 | acc[1])) {
-            size_t len = (size_t)(acc[0] << 8 | acc[1]);
-            say("framed message %d: \"%.*s\" (%zu bytes)", ++got, (int)len, acc + 2, len);
-            memmove(acc, acc + 2 + len, have - 2 - len);
-            have -= 2 + len;
+        while (have >= 1 && have >= 1 + (size_t)acc[0]) {
+            size_t len = acc[0];
+            say("framed message %d: \"%.*s\" (%zu bytes)", ++got, (int)len, acc + 1, len);
+            memmove(acc, acc + 1 + len, have - 1 - len);
+            have -= 1 + len;
         }
         if (have == sizeof acc)
             die_msg("a frame longer than the buffer");
