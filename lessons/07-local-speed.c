@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -37,6 +36,7 @@
 
 #include "die.h"
 #include "proc.h"
+#include "speed.h"
 #include "stats.h"
 
 /* One way of talking between this process and a child: the parent reads
@@ -48,17 +48,8 @@ struct chan {
     int pr, pw, cr, cw;
 };
 
-struct result {
-    double median_us, p99_us, mb_per_s, bytes, seconds;
-    size_t trips;
-};
-
-static struct {
-    size_t size, bulk;
-    long count;
-    double duration;
-    bool json, traced;
-} opt = {.size = 1, .bulk = 256 * 1024, .count = 100000, .duration = 1.0};
+static struct speed_options opt = {.size = 1, .bulk = 256 * 1024, .count = 100000, .duration = 1.0};
+static bool json, traced;
 
 static void usage(void)
 {
@@ -117,7 +108,7 @@ static void echo_then_count(const struct chan *c)
     free(buf);
 }
 
-static void measure(const struct chan *c, struct result *r)
+static void measure(const struct chan *c, struct speed_result *r)
 {
     pid_t pid = proc_spawn("echo");
     if (pid == -1)
@@ -142,7 +133,7 @@ static void measure(const struct chan *c, struct result *r)
     /* Latency. A thousand round trips first, unmeasured: they bring the
      * code and the buffers into the caches and wake the CPUs up. */
     memset(buf, 'p', opt.size);
-    for (long i = 0; i < (opt.traced ? 0 : 1000); i++) {
+    for (long i = 0; i < (traced ? 0 : 1000); i++) {
         if (write(c->pw, buf, opt.size) != (ssize_t)opt.size)
             die_errno("write");
         read_full(c->pr, buf, opt.size);
@@ -170,7 +161,7 @@ static void measure(const struct chan *c, struct result *r)
     size_t chunk = c->kind == MESSAGES && opt.bulk > 65536 ? 65536 : opt.bulk;
     start = now();
     end = start + opt.duration;
-    for (long w = 0; now() < end && (!opt.traced || w < 3); w++)
+    for (long w = 0; now() < end && (!traced || w < 3); w++)
         if (write(c->pw, buf, chunk) == -1)
             die_errno("write");
     /* The end of data: EOF for a stream or a pipe, an empty datagram. */
@@ -242,65 +233,6 @@ static void close_chan(struct chan *c)
         close(c->cr);
 }
 
-/* --- what is printed --------------------------------------------------------- */
-
-static void bar(const char *name, double v, double max, const char *fmt)
-{
-    int w = max > 0 ? (int)(50.0 * v / max + 0.5) : 0;
-    printf("  %-12s %-50.*s ", name, w, "##################################################");
-    printf(fmt, v);
-    printf("\n");
-}
-
-static void print_table(struct chan *c, struct result *r, int n, int tcp)
-{
-    printf("\n%-13s %27s  %27s\n", "", "round trip, microseconds", "bulk transfer");
-    printf("%-13s %9s %9s %8s  %12s %8s %6s\n", "transport", "median", "p99", "vs TCP", "MB/s",
-           "vs TCP", "");
-    for (int i = 0; i < n; i++)
-        printf("%-13s %9.2f %9.2f %7.2fx  %12.1f %7.2fx\n", c[i].name, r[i].median_us, r[i].p99_us,
-               r[tcp].median_us / r[i].median_us, r[i].mb_per_s, r[i].mb_per_s / r[tcp].mb_per_s);
-    double lmax = 0, tmax = 0;
-    for (int i = 0; i < n; i++) {
-        lmax = r[i].median_us > lmax ? r[i].median_us : lmax;
-        tmax = r[i].mb_per_s > tmax ? r[i].mb_per_s : tmax;
-    }
-    printf("\nMedian round trip (shorter is faster):\n");
-    for (int i = 0; i < n; i++)
-        bar(c[i].name, r[i].median_us, lmax, "%7.2f us");
-    printf("\nThroughput (longer is faster):\n");
-    for (int i = 0; i < n; i++)
-        bar(c[i].name, r[i].mb_per_s, tmax, "%7.0f MB/s");
-    printf("\nWhat differs: a Unix socket or a pipe puts the bytes straight on the\n"
-           "other end's queue. TCP over loopback still builds segments with headers\n"
-           "(checksums are skipped on lo), routes them, acknowledges them and keeps\n"
-           "a congestion window. What does not differ: every way makes two system\n"
-           "calls, copies the bytes into the kernel and out again, and wakes the\n"
-           "other process; that is most of a round trip.\n");
-}
-
-static void print_json(struct chan *c, struct result *r, int n, int tcp)
-{
-    json_t *list = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(
-            list, json_pack("{s:s, s:{s:f, s:f, s:I}, s:{s:f, s:f, s:f}, s:{s:f, s:f}}", "name",
-                            c[i].name, "latency_us", "median", r[i].median_us, "p99", r[i].p99_us,
-                            "round_trips", (json_int_t)r[i].trips, "throughput", "mb_per_s",
-                            r[i].mb_per_s, "bytes", r[i].bytes, "seconds", r[i].seconds, "vs_tcp",
-                            "latency", r[tcp].median_us / r[i].median_us, "throughput",
-                            r[i].mb_per_s / r[tcp].mb_per_s));
-    json_t *doc = json_pack("{s:o, s:{s:I, s:I, s:I, s:f}}", "transports", list, "options", "size",
-                            (json_int_t)opt.size, "bulk", (json_int_t)opt.bulk, "count",
-                            (json_int_t)opt.count, "duration", opt.duration);
-    char *text = json_dumps(doc, JSON_INDENT(2));
-    if (text == NULL)
-        die_msg("could not write the JSON");
-    printf("%s\n", text);
-    free(text);
-    json_decref(doc);
-}
-
 static double number(const char *name, const char *text, double lo, double hi)
 {
     char *end;
@@ -333,9 +265,9 @@ int main(int argc, char **argv)
         case O_COUNT: opt.count = (long)number("--count", optarg, 1, 1e6); break;
         case O_DURATION: opt.duration = number("--duration", optarg, 0.01, 60); break;
         case O_BULK: opt.bulk = (size_t)number("--bulk", optarg, 4096, 16 << 20); break;
-        case O_JSON: opt.json = true; break;
+        case O_JSON: json = true; break;
         case O_STEP: /* the tracer acted on these before main() */
-        case O_TRACE: opt.traced = true; break;
+        case O_TRACE: traced = true; break;
         case 'h':
         case O_HELP: usage(); return 0;
         default:
@@ -348,7 +280,7 @@ int main(int argc, char **argv)
         die_usage("unexpected argument '%s'", argv[optind]);
     if (opt.size > opt.bulk)
         opt.bulk = opt.size;
-    if (opt.traced)
+    if (traced)
         opt.count = 3; /* every call is traced: the figures measure the tracer */
     prctl(PR_SET_NAME, "measure");
     /* The last guard against a hang: four transports, two measurements
@@ -362,23 +294,33 @@ int main(int argc, char **argv)
         {.name = "pipe", .kind = PIPE},
     };
     enum { N = 4, TCP = 2 };
-    struct result r[N];
+    struct speed_result r[N];
     make_pair(&c[0], SOCK_STREAM);
     make_pair(&c[1], SOCK_DGRAM);
     make_tcp(&c[2]);
     make_pipes(&c[3]);
     for (int i = 0; i < N; i++) {
-        if (!opt.json)
+        if (!json)
             printf("[measure] %-12s %zu B x %ld round trips; %zu B writes for %.2f s\n", c[i].name,
                    opt.size, opt.count,
                    c[i].kind == MESSAGES && opt.bulk > 65536 ? (size_t)65536 : opt.bulk,
                    opt.duration);
+        r[i].name = c[i].name;
         measure(&c[i], &r[i]);
         close_chan(&c[i]);
     }
-    if (opt.json)
-        print_json(c, r, N, TCP);
-    else
-        print_table(c, r, N, TCP);
+    if (json) {
+        if (speed_print_json(stdout, r, N, TCP, &opt) == -1)
+            die_msg("could not write the figures as JSON");
+        return 0;
+    }
+    speed_print_table(stdout, r, N, TCP);
+    printf("\nWhat differs: a Unix socket or a pipe puts the bytes straight on the\n"
+           "other end's queue. TCP over loopback still builds segments with headers\n"
+           "(checksums are skipped on lo), routes them, acknowledges them and keeps\n"
+           "a congestion window. What does not differ: every way makes two system\n"
+           "calls, copies the bytes into the kernel and out again, and wakes the\n"
+           "other process; that is most of a round trip. The figures vary with what\n"
+           "else the machine does: run it twice before you trust a ratio.\n");
     return 0;
 }
