@@ -328,8 +328,24 @@ static void draw_template_row(struct grid *g, int r, int c, int w, const char *r
     }
 }
 
-static void draw_diagram(struct grid *g, const struct model *m, const struct view *v,
-                         struct rect rc)
+/* For a moment after a transition, the state just left and the new one
+ * take turns being lit: the eye finds the change. */
+#define ANIM_NS 1500000000ull
+#define BLINK_NS 250000000ull
+
+bool draw_animating(const struct timeline *t, const struct model *m, uint64_t now_ns)
+{
+    if (now_ns == 0 || m->trans_sock < 0 || m->trans_sock >= m->nsocks)
+        return false;
+    size_t at = m->socks[m->trans_sock].changed_at;
+    if (at >= t->len)
+        return false;
+    uint64_t ts = t->ev[at]->ts_ns;
+    return ts <= now_ns && now_ns - ts < ANIM_NS;
+}
+
+static void draw_diagram(struct grid *g, const struct timeline *t, const struct model *m,
+                         const struct view *v, struct rect rc)
 {
     int si = selected_sock(m, v);
     const struct msock *s = si >= 0 ? &m->socks[si] : NULL;
@@ -345,6 +361,14 @@ static void draw_diagram(struct grid *g, const struct model *m, const struct vie
     grid_title(g, rc, title, v->maximized == PANE_DIAGRAM);
     int cur = s ? s->state : TCPS_NONE;
     int prev = s ? s->prev_state : TCPS_NONE;
+    if (s != NULL && si == m->trans_sock && draw_animating(t, m, v->now_ns)) {
+        uint64_t age = v->now_ns - t->ev[s->changed_at]->ts_ns;
+        if ((age / BLINK_NS) % 2 == 0) {
+            int x = cur;
+            cur = prev;
+            prev = x;
+        }
+    }
     int top = rc.r + 1, h = rc.h - 1;
     int used;
     if (rc.w >= DIAGRAM_COLS + 2 && h >= DIAGRAM_ROWS + 1) {
@@ -734,7 +758,7 @@ void draw_screen(struct grid *g, const struct timeline *t, const struct model *m
     if (pane[PANE_ENDPOINTS].h > 0)
         draw_endpoints(g, m, v, pane[PANE_ENDPOINTS]);
     if (pane[PANE_DIAGRAM].h > 0)
-        draw_diagram(g, m, v, pane[PANE_DIAGRAM]);
+        draw_diagram(g, t, m, v, pane[PANE_DIAGRAM]);
     if (pane[PANE_BYTES].h > 0)
         draw_bytes(g, t, m, v, pane[PANE_BYTES]);
     if (pane[PANE_LOG].h > 0)

@@ -16,6 +16,7 @@
 #ifndef SOCKSCOPE_DRAW_H
 #define SOCKSCOPE_DRAW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "grid.h"
@@ -56,6 +57,10 @@ void draw_screen(struct grid *g, const struct timeline *t, const struct model *m
 /* The sockets the endpoints pane shows, in the order it shows them
  * (indexes into m->socks); returns how many, at most `max`. */
 int draw_visible_socks(const struct model *m, int *out, int max);
+
+/* A transition happened so recently that the diagram animates it: draw
+ * again every quarter second until this is false. */
+bool draw_animating(const struct timeline *t, const struct model *m, uint64_t now_ns);
 
 /* A pane's name for the key bar and the help: "endpoints". */
 const char *pane_name(int pane);

@@ -34,6 +34,9 @@
 #define FRAME_NS 30000000ull /* at most one screen every 30 ms */
 #define DIAG_NS 250000000ull /* the kernel is asked four times a second */
 #define MAX_SAMPLES 200000
+/* After a batch of events, the connections rest this long: a busy program
+ * then sends into a queue nobody waits on, which costs it no wakeup. */
+#define REST_NS 4000000ull
 
 static const int speeds_ms[] = {0, 50, 100, 250, 500, 1000, 2000};
 #define NSPEEDS ((int)(sizeof speeds_ms / sizeof speeds_ms[0]))
@@ -66,6 +69,7 @@ struct session {
     struct grid g;
     bool dirty, full;
     uint64_t last_draw, last_diag;
+    uint64_t rest_until; /* do not read the connections before this */
     char *out[OUT_LINES];
     int nout;
     char line[OUT_WIDTH];
@@ -834,15 +838,26 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
             master_at = n;
             pf[n++] = (struct pollfd){.fd = s->master, .events = POLLIN};
         }
-        int conn0 = n;
-        for (int i = 0; i < s->nconns; i++)
-            pf[n++] = (struct pollfd){.fd = s->conns[i].fd, .events = POLLIN};
-
         uint64_t now = mono_ns();
+        int conn0 = n;
+        bool resting = now < s->rest_until;
+        if (!resting)
+            for (int i = 0; i < s->nconns; i++)
+                pf[n++] = (struct pollfd){.fd = s->conns[i].fd, .events = POLLIN};
+
         int64_t wait = 1000; /* ms */
+        if (resting)
+            wait = (int64_t)(s->rest_until - now) / 1000000 + 1;
+        if (draw_animating(&s->tl, &s->m, real_ns())) {
+            s->dirty = true;
+            if (wait > 250)
+                wait = 250;
+        }
         if (s->dirty) {
             int64_t left = (int64_t)(s->last_draw + FRAME_NS) - (int64_t)now;
-            wait = left > 0 ? left / 1000000 + 1 : 0;
+            int64_t ms = left > 0 ? left / 1000000 + 1 : 0;
+            if (ms < wait)
+                wait = ms;
         }
         bool tcp = false;
         for (int i = 0; i < s->m.nsocks && !tcp; i++)
@@ -871,6 +886,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         if (r > 0) {
             /* Connections first, in a bounded batch each, so a flood from one
              * process cannot starve the keyboard or the screen. */
+            size_t before = s->tl.len;
             for (int i = s->nconns - 1; i >= 0; i--) {
                 if (conn0 + i >= n)
                     continue;
@@ -879,6 +895,10 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
                         drop_conn(s, i);
                 }
             }
+            /* Many at once: the program is busy; let it run a while before
+             * reading again. A step waiting for its go is answered first. */
+            if (s->tl.len - before >= 8 && oldest_waiting(s) < 0)
+                s->rest_until = mono_ns() + REST_NS;
             if (master_at >= 0 && (pf[master_at].revents & (POLLIN | POLLHUP | POLLERR))) {
                 char buf[4096];
                 ssize_t got = read(s->master, buf, sizeof buf);

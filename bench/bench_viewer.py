@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""The viewer's cost, measured (issue 3's figures):
+
+  bench_viewer.py --build DIR --bin DIR [--runs N] [--rounds N]
+
+  1. CPU of the viewer with nothing happening: lesson 02 paused in step
+     mode (a listening socket, so the viewer keeps asking the kernel with
+     sock_diag), over 10 s. Target: at most 1% of a core.
+  2. Delay from a call's event (its ts_ns) to the screen showing it, as the
+     viewer itself measures it (SOCKSCOPE_VIEWER_STATS), at 200 and at
+     20,000 calls a second. Target: at most 50 ms.
+  3. The ping-pong benchmark (bench/pingpong.c, the pinger linked with the
+     tracer) with no sink and with a viewer attached, interleaved in the
+     same run. Target: at most 10% slower with the viewer.
+
+The viewer runs on a pseudo-terminal this script drains, as a terminal
+would.
+"""
+import argparse
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import time
+import fcntl
+import termios
+
+
+def clean_env(extra=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("SOCKSCOPE_")}
+    e["TERM"] = "xterm"
+    e.setdefault("LC_ALL", "C.UTF-8")
+    if extra:
+        e.update(extra)
+    return e
+
+
+class Pty:
+    def __init__(self, argv, env, rows=30, cols=100):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.out = b""
+
+    def pump(self, timeout):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if r:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return False
+            self.out += data
+            return bool(data)
+        return True
+
+    def drain_for(self, seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            self.pump(min(0.05, max(0, end - time.time())))
+
+    def until(self, pred, limit):
+        end = time.time() + limit
+        while time.time() < end:
+            if pred():
+                return True
+            self.pump(0.02)
+        return pred()
+
+    def quit(self):
+        os.write(self.fd, b"q")
+        end = time.time() + 10
+        while time.time() < end:
+            self.pump(0.05)
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                os.close(self.fd)
+                return
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def idle_cpu(viewer, seconds=10):
+    dump = tempfile.mktemp(prefix="sockscope-bench-screen-")
+    p = Pty([viewer, "run", "02", "--step", "--dump-screen", dump, "--", "--port", "0"],
+            clean_env())
+    def screen():
+        try:
+            return open(dump, encoding="utf-8", errors="replace").read()
+        except FileNotFoundError:
+            return ""
+    p.until(lambda: "next [server]" in screen(), 10)
+    for _ in range(4):  # socket, setsockopt, bind, listen
+        os.write(p.fd, b"n")
+        p.drain_for(0.3)
+    ok = "LISTEN" in screen()
+    p.drain_for(1)
+    hz = os.sysconf("SC_CLK_TCK")
+    t0, c0 = time.time(), cpu_ticks(p.pid)
+    p.drain_for(seconds)
+    t1, c1 = time.time(), cpu_ticks(p.pid)
+    p.quit()
+    for f in (dump, dump + ".tmp"):
+        if os.path.exists(f):
+            os.unlink(f)
+    return (c1 - c0) / hz / (t1 - t0) * 100, ok
+
+
+def latency(viewer, flood, rate, seconds):
+    stats = tempfile.mktemp(prefix="sockscope-bench-stats-")
+    p = Pty([viewer, "run", "--no-preload", "--", flood, "--rate", str(rate), "--seconds",
+             str(seconds)], clean_env({"SOCKSCOPE_VIEWER_STATS": stats}), rows=40, cols=160)
+    p.until(lambda: b"ended" in p.out, seconds + 60)
+    p.drain_for(0.5)
+    p.quit()
+    try:
+        fields = open(stats).read().split()
+        os.unlink(stats)
+    except FileNotFoundError:
+        return None
+    return dict(zip(fields[0::2], fields[1::2]))
+
+
+def pingpong_alone(prog, env, rounds):
+    import subprocess
+    out = subprocess.run([prog, "-n", str(rounds)], capture_output=True, text=True, env=env,
+                         timeout=300, check=True).stdout.split()
+    return int(dict(zip(out[0::2], out[1::2]))["median_ns"])
+
+
+def pingpong_viewed(viewer, prog, env, rounds):
+    out = tempfile.mktemp(prefix="sockscope-bench-pp-")
+    cmd = "exec %s -n %d > %s" % (prog, rounds, out)
+    p = Pty([viewer, "run", "--no-preload", "--", "/bin/sh", "-c", cmd], env)
+    p.until(lambda: os.path.exists(out) and "median_ns" in open(out).read(), 300)
+    p.quit()
+    words = open(out).read().split()
+    os.unlink(out)
+    return int(dict(zip(words[0::2], words[1::2]))["median_ns"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=20000)
+    a = ap.parse_args()
+    viewer = os.path.abspath(os.path.join(a.bin, "sockscope"))
+    flood = os.path.abspath(os.path.join(a.build, "tests", "progs", "flood"))
+    plain = os.path.abspath(os.path.join(a.build, "bench", "pingpong-plain"))
+    wrapped = os.path.abspath(os.path.join(a.build, "bench", "pingpong-wrapped"))
+    for p in (viewer, flood, plain, wrapped):
+        if not os.path.exists(p):
+            print("bench_viewer: %s is not built (make all %s)" % (p, os.path.basename(p)))
+            return 1
+
+    print("Viewer: idle CPU, event-to-screen delay, ping-pong with a viewer attached")
+    cpu, ok = idle_cpu(viewer)
+    print("  idle CPU (lesson 02 paused, listener polled with sock_diag 4/s): %.2f%% of a core"
+          "  target <= 1%%: %s%s" % (cpu, "met" if cpu <= 1 else "NOT met",
+                                      "" if ok else " (listener not seen!)"))
+
+    for rate, seconds in ((200, 5), (20000, 3)):
+        s = latency(viewer, flood, rate, seconds)
+        if s is None:
+            print("  delay at %d calls/s: no figures (the viewer wrote none)" % rate)
+            continue
+        p99 = float(s["p99_ms"])
+        print("  event-to-screen delay at %6d calls/s: median %s ms, p99 %s ms, max %s ms "
+              "over %s events (%s dropped)  target <= 50 ms: %s"
+              % (rate, s["median_ms"], s["p99_ms"], s["max_ms"], s["events"], s["dropped"],
+                 "met" if p99 <= 50 else "NOT met"))
+
+    env = clean_env({"PINGPONG_ECHO": plain})
+    alone, viewed = [], []
+    # Interleaved, so drift on the machine hits both alike.
+    for _ in range(a.runs):
+        alone.append(pingpong_alone(wrapped, env, a.rounds))
+        viewed.append(pingpong_viewed(viewer, wrapped, env, a.rounds))
+    m0, m1 = statistics.median(alone), statistics.median(viewed)
+    slower = (m1 - m0) / m0 * 100
+    print("  ping-pong (%d runs x %d round trips, median of medians; traced pinger, plain echo):"
+          % (a.runs, a.rounds))
+    print("    %-26s %8.2f us" % ("wrapped, no viewer", m0 / 1000))
+    print("    %-26s %8.2f us  %+6.1f%%  target <= 10%%: %s"
+          % ("wrapped, viewer attached", m1 / 1000, slower, "met" if slower <= 10 else "NOT met"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
