@@ -225,6 +225,7 @@ static void run_server(int listener, int udp, int small, int done)
     say("  the 3 sends came out of 1 recv; where did \"one\" end?");
     close(conn);
 
+    /* 1b. The same three with their lengths in front: messages again. */
     if ((conn = accept(listener, NULL, NULL)) == -1)
         die_errno("accept");
     read_framed(conn);
@@ -234,11 +235,13 @@ static void run_server(int listener, int udp, int small, int done)
     if ((conn = accept(listener, NULL, NULL)) == -1)
         die_errno("accept");
     char *big = malloc(BIG);
+    if (big == NULL)
+        die_msg("out of memory");
     size_t total = 0;
     int recvs = 0;
-    while (big != NULL && total < BIG && (n = recv(conn, big + total, BIG - total, 0)) > 0)
+    while (total < BIG && (n = recv(conn, big + total, BIG - total, 0)) > 0)
         total += (size_t)n, recvs++;
-    if (big == NULL || n == -1)
+    if (n == -1)
         die_errno("recv");
     say("1 send of %d bytes arrived in %d recvs (%zu bytes)", BIG, recvs, total);
     say("  short reads are normal: recv returns what has arrived so far");
