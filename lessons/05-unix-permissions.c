@@ -96,8 +96,8 @@ static void show_file(const char *path)
             m[i + 1] = '-';
     struct passwd *pw = getpwuid(st.st_uid);
     struct group *gr = getgrgid(st.st_gid);
-    say("ls -l: %s %s %s %s   (mode %04o)", m, pw ? pw->pw_name : "?", gr ? gr->gr_name : "?", path,
-        (unsigned)(st.st_mode & 07777));
+    say("ls -l: %s %s %s %s", m, pw ? pw->pw_name : "?", gr ? gr->gr_name : "?", path);
+    say("       mode %04o", (unsigned)(st.st_mode & 07777));
 }
 
 /*
@@ -157,9 +157,8 @@ static void one_client(int listener, const struct sockaddr_un *sa, socklen_t len
         if (cred.uid == allowed)
             snprintf(reply, sizeof reply, "welcome, uid %d", (int)cred.uid);
         else
-            snprintf(reply, sizeof reply, "refused: uid %d is not on my list (only uid %d)",
-                     (int)cred.uid, (int)allowed);
-        say("%s", reply);
+            snprintf(reply, sizeof reply, "refused: uid %d is not on my list", (int)cred.uid);
+        say("%s (only uid %d is)", reply, (int)allowed);
         if (write(conn, reply, strlen(reply)) == -1)
             die_errno("write");
         close(conn);
@@ -177,13 +176,14 @@ static void one_client(int listener, const struct sockaddr_un *sa, socklen_t len
  */
 static bool remove_if_stale(const char *path)
 {
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     struct stat st;
     if (lstat(path, &st) == -1) {
-        say("%s: nothing to clean (%s)", path, strerror(errno));
+        say("%s: nothing to clean (%s)", name, strerror(errno));
         return errno == ENOENT;
     }
     if (!S_ISSOCK(st.st_mode)) {
-        say("%s is not a socket: left alone", path);
+        say("%s is not a socket: left alone", name);
         return false;
     }
     struct sockaddr_un sa;
@@ -194,16 +194,16 @@ static bool remove_if_stale(const char *path)
     int rc = connect(fd, (struct sockaddr *)&sa, len), err = errno;
     close(fd);
     if (rc == 0) {
-        say("%s: a server answers on it: left alone", path);
+        say("%s: a server answers on it: left alone", name);
         return false;
     }
     if (err != ECONNREFUSED) {
-        say("%s: connect said %s, not ECONNREFUSED: left alone", path, strerror(err));
+        say("%s: connect said %s, not ECONNREFUSED: left alone", name, strerror(err));
         return false;
     }
     if (unlink(path) == -1)
         die_errno("unlink");
-    say("%s: a socket nobody answers on: stale, removed", path);
+    say("%s: a socket nobody answers on: stale, removed", name);
     return true;
 }
 
@@ -343,7 +343,8 @@ int main(int argc, char **argv)
     int n = snprintf(ab.sun_path + 1, sizeof ab.sun_path - 1, "sockscope-05-%d", (int)owner);
     socklen_t ablen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
     listener = listen_on(&ab, ablen);
-    say("bound @%s: no file anywhere (ss -xl shows it), no mode, no owner", ab.sun_path + 1);
+    say("bound @%s: no file anywhere, no mode, no owner", ab.sun_path + 1);
+    say("(ss -xl lists it, with its leading @)");
     one_client(listener, &ab, ablen, root, me);
     say("a risk when the server trusts whoever connects, and because anyone");
     say("can bind the name first and pose as the server; a path in a private");

@@ -233,7 +233,8 @@ static void pass_a_file(void)
      * and take every permission away from the file. */
     if (fchmod(fd, 0) == -1)
         die_errno("fchmod");
-    say("wrote \"%s\" to %s, kept it open, then chmod 0000", text, secret);
+    say("wrote \"%s\" to %s,", text, secret);
+    say("kept it open, then chmod 0000");
 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
@@ -256,7 +257,8 @@ static void pass_a_file(void)
         if (n == -1)
             die_errno("read");
         say("read through the passed descriptor %d: \"%.*s\"", got, (int)n, buf);
-        say("open() checks permission once; the descriptor keeps what it was opened with");
+        say("open() checks permission once; a descriptor keeps the access it was");
+        say("opened with, wherever it goes");
         close(got);
         exit(0);
     }

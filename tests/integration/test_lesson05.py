@@ -27,7 +27,8 @@ def test_allowed_and_refused_connects(ctx):
     ev = ctx.read_trace(trace)
     d = private_dir(r.stdout)
     sock = d + "/server.sock"
-    assert re.search(r"ls -l: srwxr-xr-x \S+ \S+ %s\s+\(mode 0755\)" % re.escape(sock), r.stdout)
+    assert re.search(r"ls -l: srwxr-xr-x \S+ \S+ %s\n\[server\]\s+mode 0755" % re.escape(sock),
+                     r.stdout), r.stdout
     assert "umask 0022" in r.stdout
     to_sock = [e for e in connects(ev) if e["addr"] == sock]
     allowed = [e for e in to_sock if e["ret"] == 0 and e["errno"] is None]

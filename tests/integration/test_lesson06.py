@@ -46,7 +46,8 @@ def test_datagram_and_seqpacket_keep_boundaries_and_lose_nothing(ctx):
 def test_passed_descriptor_reads_a_file_the_receiver_cannot_open(ctx):
     """The worker cannot open the file (EACCES), yet reads its real contents through the descriptor passed with SCM_RIGHTS."""
     out, ev = run(ctx)
-    wrote = re.search(r'\[parent\] wrote "([^"]+)" to (\S+), kept it open, then chmod 0000', out)
+    wrote = re.search(r'\[parent\] wrote "([^"]+)" to (\S+),\n\[parent\] kept it open, then chmod 0000',
+                      out)
     assert wrote, out
     text, path = wrote.groups()
     refused = out.find("[worker] open failed: EACCES (Permission denied)")
