@@ -251,6 +251,7 @@ int main(int argc, char **argv)
     say("private directory: %s (mode 0711)", dir);
 
     /* 1. bind creates the file with mode 0777 minus the umask's bits. */
+    say("--- 1. bind makes a file ---");
     mode_t old = umask(022);
     struct sockaddr_un sa;
     socklen_t len = unix_addr(&sa, sock_path);
@@ -315,6 +316,8 @@ int main(int argc, char **argv)
         die_msg("the old server did not start");
     kill(old_server, SIGKILL);
     proc_reap(old_server); /* killed: no exit status to check */
+    close(ready[0]);
+    close(ready[1]);
     say("the old server was killed (SIGKILL); its file is still there:");
     show_file(stale_path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -323,6 +326,8 @@ int main(int argc, char **argv)
     if (bind(fd, (struct sockaddr *)&st, stlen) == -1)
         say_failed("bind", errno);
     close(fd);
+    say("for a Unix socket, EADDRINUSE means the path exists: bind() never");
+    say("replaces a file, not even a dead socket's");
     say("the safe clean-up: remove it only if it is a socket nobody answers on");
     remove_if_stale(stale_path);
     listener = listen_on(&st, stlen);
