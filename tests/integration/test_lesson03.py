@@ -20,8 +20,8 @@ def run(ctx):
 
 
 def connections(ev):
-    """The server's accepted TCP connections, in order: (accept event,
-    the client's local address of that connection)."""
+    """The server's accept events, one a TCP connection, in order: its
+    local is the server's end, its peer the client's."""
     return [e for e in ev if e["role"] == "server" and e["call"] == "accept"]
 
 
