@@ -270,7 +270,8 @@ static void read_reply(struct pinger *p)
                pk.icmp_len, src, pk.seq, pk.checksum);
     } else if (v == ICMP_ERROR_FOR_US) {
         /* A router (or a host) could not deliver our request and said why,
-         * quoting its start: that is how we know which one it was. */
+         * quoting its start: that is how we know which one it was. (A ping
+         * socket hears of these only on its error queue, IP_RECVERR.) */
         p->stats.errors++;
         mark_answered(p, pk.seq);
         printf("From %s icmp_seq=%u %s\n", src, pk.seq, icmp_type_name(p->v6, pk.type));
