@@ -218,7 +218,7 @@ static int open_socket(struct session *s, char *err, size_t errsize)
     const char *base = getenv("XDG_RUNTIME_DIR");
     struct stat st;
     if (base == NULL || *base == '\0' || stat(base, &st) == -1 || !S_ISDIR(st.st_mode) ||
-        access(base, W_OK) == -1)
+        access(base, W_OK) == -1 || strlen(base) + sizeof "/sockscope-XXXXXX/events" > 100)
         base = "/tmp";
     snprintf(s->dir, sizeof s->dir, "%s/sockscope-XXXXXX", base);
     if (mkdtemp(s->dir) == NULL) {
@@ -234,7 +234,7 @@ static int open_socket(struct session *s, char *err, size_t errsize)
         snprintf(err, errsize, "the path %s is too long for a Unix socket", s->dir);
         return -1;
     }
-    snprintf(s->path, sizeof s->path, "%s/events", s->dir);
+    snprintf(s->path, sizeof s->path, "%.100s/events", s->dir);
     memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
     s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->lfd == -1 || bind(s->lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||

@@ -82,7 +82,16 @@ class Viewer:
 
     def quit(self, timeout=15):
         self.key("q")
-        return self.term.wait(timeout)
+        rc = self.term.wait(timeout)
+        self.clean()
+        return rc
+
+    def clean(self):
+        """No sanitizer report on the terminal."""
+        if self.ctx.sanitized:
+            out = self.term.output
+            for word in (b"AddressSanitizer", b"LeakSanitizer", b"runtime error:"):
+                assert word not in out, "sanitizer report:\n" + self.term.text()
 
 
 def columns(screen):
@@ -167,6 +176,30 @@ def test_stepping_lesson02_shows_each_state_at_its_call(ctx):
     assert v.quit() == 0
 
 
+def calls(screen):
+    return int(re.search(r"calls (\d+)", status(screen)).group(1))
+
+
+def test_c_runs_on_and_p_pauses_again(ctx):
+    """c lets the lesson run on by itself, one call after another; p holds it again before the next call, and faster speeds take it to its end."""
+    v = lesson02(ctx)
+    v.wait(lambda s: "next [server] socket(" in s, "the first call waiting")
+    v.key("c")
+    v.wait(lambda s: calls(s) >= 3, "three calls run without a key each")
+    assert "step: running" in status(v.screen())
+    v.key("p")
+    s = v.settle(quiet=1.5)
+    assert "step: paused" in status(s), status(s)
+    held = calls(s)
+    s = v.settle(quiet=1.5)
+    assert calls(s) == held, "calls ran while paused"
+    assert "next [" in s
+    v.key("c++++")
+    s = v.wait(lambda s: "ended" in status(s), "the lesson's end at full speed")
+    assert "speed 0ms" in status(s)
+    assert v.quit() == 0
+
+
 def test_resizing_while_running_keeps_the_key_bar(ctx):
     """Resized to 80x24 and to 200x60 while the lesson runs, the viewer redraws to the new size with its key bar on the last row."""
     v = lesson02(ctx)
@@ -201,6 +234,7 @@ def test_quitting_restores_the_terminal_and_leaves_nothing(ctx):
     v.key("q")
     v.term.expect("viewer-exit 0", timeout=15)
     v.term.wait(10)
+    v.clean()
     out = v.term.output
     assert b"\x1b[?1049l" in out, "the alternate screen was not left"
     with open(v.before) as b, open(v.after) as a:
@@ -229,6 +263,7 @@ def test_a_crashing_program_leaves_the_viewer_usable(ctx):
     v.key("q")
     v.term.expect("viewer-exit 0", timeout=15)
     v.term.wait(10)
+    v.clean()
     assert b"\x1b[?1049l" in v.term.output
     with open(v.before) as b, open(v.after) as a:
         assert b.read() == a.read()
@@ -309,10 +344,17 @@ def test_render_draws_a_trace_without_a_terminal(ctx):
 
 
 def test_the_menu_lists_the_lessons(ctx):
-    """With no arguments sockscope shows the menu of lessons, without colour when NO_COLOR is set, and q leaves it."""
+    """With no arguments sockscope shows the menu of lessons, without colour when NO_COLOR is set; Enter runs a lesson under the viewer, q returns to the menu and q leaves it."""
     t = ctx.pty([ctx.lesson("sockscope")], env=dict(ENV, NO_COLOR="1", TERM="xterm-256color"))
     t.expect("The call sequence")
     t.expect("WebSocket")
+    t.settle(0.3)
+    # 0 2 Enter: lesson 02 under the viewer; q comes back to the menu.
+    t.send("02\r")
+    mark = t.expect("step: paused", timeout=15)
+    t.settle(0.5)
+    t.send("q")
+    t.expect("The call sequence", start=mark, timeout=15)
     t.settle(0.3)
     t.send("q")
     assert t.wait(10) == 0
