@@ -83,6 +83,25 @@ char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t si
     return buf;
 }
 
+char *addr_format_host(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    if (sa != NULL && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size) ==
+            NULL)
+            buf[0] = '\0';
+        return buf;
+    }
+    if (sa != NULL && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        if (inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                      (socklen_t)size) == NULL)
+            buf[0] = '\0';
+        return buf;
+    }
+    return addr_format(sa, len, buf, size);
+}
+
 int addr_port(const struct sockaddr *sa)
 {
     if (sa == NULL)

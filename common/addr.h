@@ -30,6 +30,10 @@
  */
 char *addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
 
+/* Like addr_format, without the port: "127.0.0.1", "::1". For sockets
+ * that have no ports (raw and ICMP sockets keep other things there). */
+char *addr_format_host(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+
 /* The port of an AF_INET or AF_INET6 address in host order, else -1. */
 int addr_port(const struct sockaddr *sa);
 

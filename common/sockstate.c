@@ -64,14 +64,17 @@ const char *sock_kind_name(const struct sock_kind *k)
     if (k->family == AF_INET || k->family == AF_INET6) {
         if (k->type == SOCK_STREAM)
             return "tcp";
+        /* A raw socket first: its protocol may be ICMP, but it sees whole
+         * IP packets. "icmp" is the unprivileged ping socket (a datagram
+         * socket of protocol ICMP). */
+        if (k->type == SOCK_RAW)
+            return "raw";
         if (k->type == SOCK_DGRAM && k->protocol == IPPROTO_UDP)
             return "udp";
         if (k->protocol == IPPROTO_ICMP || k->protocol == IPPROTO_ICMPV6)
             return "icmp";
         if (k->type == SOCK_DGRAM)
             return "udp";
-        if (k->type == SOCK_RAW)
-            return "raw";
         return "other";
     }
     if (k->family == AF_UNIX) {

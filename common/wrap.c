@@ -197,6 +197,17 @@ static void take_srcpos(struct event *e)
     sockscope_src_file = NULL;
 }
 
+/* An address as this kind of socket has it: raw and ICMP sockets have no
+ * ports (the kernel keeps the protocol or the echo identifier there). */
+static void format_for(const struct sock_kind *k, const struct sockaddr *sa, socklen_t len,
+                       char *buf, size_t size)
+{
+    if (k->type == SOCK_RAW || k->protocol == IPPROTO_ICMP || k->protocol == IPPROTO_ICMPV6)
+        addr_format_host(sa, len, buf, size);
+    else
+        addr_format(sa, len, buf, size);
+}
+
 /* The kernel's truth about `fd`, into the event. */
 static void fill_truth(struct event *e, int fd)
 {
@@ -212,10 +223,10 @@ static void fill_truth(struct event *e, int fd)
     } else {
         socklen_t len = sizeof lsa;
         if (getsockname(fd, (struct sockaddr *)&lsa, &len) == 0 && len > sizeof(sa_family_t))
-            addr_format((struct sockaddr *)&lsa, len, e->local, sizeof e->local);
+            format_for(&k, (struct sockaddr *)&lsa, len, e->local, sizeof e->local);
         len = sizeof psa;
         if (getpeername(fd, (struct sockaddr *)&psa, &len) == 0)
-            addr_format((struct sockaddr *)&psa, len, e->peer, sizeof e->peer);
+            format_for(&k, (struct sockaddr *)&psa, len, e->peer, sizeof e->peer);
     }
     if (sock_kind_is_tcp(&k)) {
         struct tcp_info ti;
@@ -317,7 +328,12 @@ static const char *preview(const void *buf, size_t len, char *out, size_t size)
 
 static void set_addr(struct event *e, const struct sockaddr *sa, socklen_t len)
 {
-    if (sa != NULL && len > 0)
+    struct sock_kind k;
+    if (sa == NULL || len == 0)
+        return;
+    if (e->fd >= 0 && fd_kind(e->fd, &k))
+        format_for(&k, sa, len, e->addr, sizeof e->addr);
+    else
         addr_format(sa, len, e->addr, sizeof e->addr);
 }
 

@@ -110,7 +110,7 @@ def test_three_pings_like_iputils(ctx):
     sends = [e for e in ev if e["call"] == "sendto"]
     assert len(sends) == 3, sends
     for seq, e in enumerate(sends, 1):
-        assert e["bytes"] == 64 and e["addr"] == "127.0.0.1:0", e
+        assert e["bytes"] == 64 and e["addr"] == "127.0.0.1", e
         data = bytes.fromhex(e["hex"])
         assert data[0] == 8 and data[1] == 0, e["hex"]
         assert struct.unpack("!H", data[6:8])[0] == seq
