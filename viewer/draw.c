@@ -566,13 +566,21 @@ static void draw_log(struct grid *g, const struct timeline *t, const struct mode
     }
 }
 
-static void draw_output(struct grid *g, const struct view *v, struct rect rc)
+static void draw_output(struct grid *g, const struct timeline *t, const struct model *m,
+                        const struct view *v, struct rect rc)
 {
     grid_title(g, rc, "Output", v->maximized == PANE_OUTPUT);
     int rows = rc.h - 1;
-    int first = v->nout > rows ? v->nout - rows : 0;
-    for (int i = first; i < v->nout; i++)
-        grid_text(g, rc.r + 1 + i - first, rc.c + 1, rc.w - 1, v->out[i], AT_NORMAL);
+    bool partial = v->partial != NULL && v->partial[0] != '\0';
+    int want = rows - (partial ? 1 : 0);
+    if (want < 0)
+        want = 0;
+    size_t n = m->nout < (size_t)want ? m->nout : (size_t)want;
+    int r = rc.r + 1;
+    for (size_t i = m->nout - n; i < m->nout; i++)
+        grid_text(g, r++, rc.c + 1, rc.w - 1, t->ev[m->outputs[i]]->text, AT_NORMAL);
+    if (partial && rows > 0)
+        grid_text(g, r, rc.c + 1, rc.w - 1, v->partial, AT_NORMAL);
 }
 
 /* --- frame: status, next call, key bar, help ----------------------------- */
@@ -633,17 +641,23 @@ static void draw_next(struct grid *g, const struct timeline *t, const struct mod
     }
 }
 
-static const char *const keys[][2] = {
+static const char *const live_keys[][2] = {
     {"n", "step"},   {"c", "run"},    {"p", "pause"}, {"+-", "speed"}, {"Tab", "socket"},
-    {"1-5", "pane"}, {"PgUp", "log"}, {"?", "help"},  {"q", "quit"},
+    {"1-5", "pane"}, {"PgUp", "log"}, {"?", "help"},  {"q", "quit"},   {NULL, NULL},
+};
+static const char *const replay_keys[][2] = {
+    {"n", "next"},   {"b", "back"},   {"c", "play"},     {"p", "pause"},
+    {"+-", "speed"}, {"g/G", "ends"}, {"Tab", "socket"}, {"1-5", "pane"},
+    {"?", "help"},   {"q", "quit"},   {NULL, NULL},
 };
 
-static void draw_keybar(struct grid *g)
+static void draw_keybar(struct grid *g, bool replay)
 {
+    const char *const(*keys)[2] = replay ? replay_keys : live_keys;
     int r = g->rows - 1;
     grid_hline(g, r, 0, g->cols, ' ', AT_BAR);
     int x = 0;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && x < g->cols; i++) {
+    for (size_t i = 0; keys[i][0] != NULL && x < g->cols; i++) {
         x += grid_text(g, r, x, g->cols - x, keys[i][0], AT_KEY);
         x += grid_text(g, r, x, g->cols - x, " ", AT_BAR);
         x += grid_text(g, r, x, g->cols - x, keys[i][1], AT_BAR);
@@ -662,17 +676,36 @@ static const char *const help_lines[] = {
     "1..5      maximise a pane: endpoints, states, bytes,",
     "          calls, output; 0 or Esc: all panes",
     "PgUp PgDn scroll the call log; End: newest",
+    "r         record the session into sockscope-DATE/",
     "q         quit: end the lesson, leave nothing behind",
     "?         this help (any key closes it)",
     "",
     "A state shows where it came from: (tcp_info) the",
     "process asked its own socket; (sock_diag) the viewer",
     "asked the kernel, which also sees TIME_WAIT after close.",
+    NULL,
 };
 
-static void draw_help(struct grid *g)
+static const char *const replay_help_lines[] = {
+    "sockscope replay: keys",
+    "",
+    "n . Right one event forward     b , Left  one event back",
+    "c         play                  p         pause",
+    "space     play or pause         + -       speed 0.1x..10x",
+    "g Home    the start             G End     the end",
+    "Tab       select another socket (its states show)",
+    "1..5      maximise a pane; 0 or Esc: all panes",
+    "PgUp PgDn scroll the call log",
+    "q         quit",
+    "?         this help (any key closes it)",
+    NULL,
+};
+
+static void draw_help(struct grid *g, const char *const *lines)
 {
-    int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+    int n = 0;
+    while (lines[n] != NULL)
+        n++;
     int w = 60, h = n + 2;
     if (w > g->cols)
         w = g->cols;
@@ -690,7 +723,7 @@ static void draw_help(struct grid *g)
     grid_vline(g, r0 + 1, c0, h - 2, G_V, AT_TITLE);
     grid_vline(g, r0 + 1, c0 + w - 1, h - 2, G_V, AT_TITLE);
     for (int i = 0; i < n && i < h - 2; i++)
-        grid_text(g, r0 + 1 + i, c0 + 2, w - 4, help_lines[i], i == 0 ? AT_TITLE : AT_NORMAL);
+        grid_text(g, r0 + 1 + i, c0 + 2, w - 4, lines[i], i == 0 ? AT_TITLE : AT_NORMAL);
 }
 
 /* --- layout -------------------------------------------------------------- */
@@ -764,13 +797,13 @@ void draw_screen(struct grid *g, const struct timeline *t, const struct model *m
     if (pane[PANE_LOG].h > 0)
         draw_log(g, t, m, v, pane[PANE_LOG]);
     if (pane[PANE_OUTPUT].h > 0) {
-        draw_output(g, v, pane[PANE_OUTPUT]);
+        draw_output(g, t, m, v, pane[PANE_OUTPUT]);
         if (pane[PANE_LOG].h > 0)
             grid_vline(g, pane[PANE_OUTPUT].r + 1, pane[PANE_OUTPUT].c - 1, pane[PANE_OUTPUT].h - 1,
                        G_V, AT_DIM);
     }
     if (g->rows >= 2)
-        draw_keybar(g);
+        draw_keybar(g, v->replay);
     if (v->help)
-        draw_help(g);
+        draw_help(g, v->replay ? replay_help_lines : help_lines);
 }

@@ -33,19 +33,19 @@ enum pane {
 };
 
 struct view {
-    int maximized;          /* enum pane; PANE_NONE: all panes */
-    int sel;                /* selected socket (index in the model); -1: the last to change */
-    int log_scroll;         /* call log lines scrolled back from the newest */
-    int help;               /* the help overlay is shown */
-    const char *title;      /* what runs: "02-call-sequence", "nc -l ..." */
-    const char *mode;       /* "paused", "running", "live", "ended (exit 0)" */
-    const char *status;     /* a remark for the status line, or NULL */
-    int speed_ms;           /* delay between automatic steps; -1: not stepping */
-    long next;              /* timeline index of the step waiting for a go, -1 */
-    const char *src_text;   /* the source line of `next` (or of the last call) */
-    const char *const *out; /* the lesson's output, oldest first */
-    int nout;
-    uint64_t now_ns; /* for the transition's highlight; 0: none */
+    int maximized;        /* enum pane; PANE_NONE: all panes */
+    int sel;              /* selected socket (index in the model); -1: the last to change */
+    int log_scroll;       /* call log lines scrolled back from the newest */
+    int help;             /* the help overlay is shown */
+    int replay;           /* the keys are a replay's */
+    const char *title;    /* what runs: "02-call-sequence", "nc -l ..." */
+    const char *mode;     /* "paused", "running", "live", "ended (exit 0)" */
+    const char *status;   /* a remark for the status line, or NULL */
+    int speed_ms;         /* delay between automatic steps; -1: not stepping */
+    long next;            /* timeline index of the step waiting for a go, -1 */
+    const char *src_text; /* the source line of `next` (or of the last call) */
+    const char *partial;  /* live: the output line being written, or NULL */
+    uint64_t now_ns;      /* for the transition's highlight; 0: none */
 };
 
 void view_init(struct view *v);

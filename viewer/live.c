@@ -29,7 +29,6 @@
 #include "tty.h"
 
 #define MAX_CONNS 256
-#define OUT_LINES 400
 #define OUT_WIDTH 240
 #define FRAME_NS 30000000ull /* at most one screen every 30 ms */
 #define DIAG_NS 250000000ull /* the kernel is asked four times a second */
@@ -70,8 +69,8 @@ struct session {
     bool dirty, full;
     uint64_t last_draw, last_diag;
     uint64_t rest_until; /* do not read the connections before this */
-    char *out[OUT_LINES];
-    int nout;
+    int rec_fd;          /* the recording's timeline.jsonl, or -1 */
+    char rec_dir[PATH_MAX];
     char line[OUT_WIDTH];
     int linelen;
     int esc; /* inside an escape sequence: 1 ESC seen, 2 CSI, 3 OSC */
@@ -117,12 +116,16 @@ void live_emergency_cleanup(void)
 
 /* --- the timeline -------------------------------------------------------- */
 
+static void record(struct session *s, const struct ev *e);
+
 static void append(struct session *s, struct ev *e)
 {
     bool call = e->kind == EK_CALL && e->ts_ns != 0;
     uint64_t ts = e->ts_ns;
     if (timeline_append(&s->tl, e) == -1)
         return;
+    if (s->rec_fd != -1)
+        record(s, e);
     while (s->m.applied < s->tl.len)
         model_apply(&s->m, &s->tl);
     s->dirty = true;
@@ -146,20 +149,78 @@ static void note(struct session *s, const char *text)
         append(s, e);
 }
 
+/* --- recording ------------------------------------------------------------ */
+
+/* One entry, one line, one write(2): a crash never leaves half a line
+ * behind a whole one. */
+static void record(struct session *s, const struct ev *e)
+{
+    char *line = ev_to_json(e);
+    if (line == NULL)
+        return;
+    size_t len = strlen(line);
+    ssize_t n;
+    do {
+        n = write(s->rec_fd, line, len);
+    } while (n == -1 && errno == EINTR);
+    free(line);
+    if (n != (ssize_t)len) {
+        snprintf(s->status, sizeof s->status, "recording stopped: %s",
+                 n == -1 ? strerror(errno) : "short write");
+        close(s->rec_fd);
+        s->rec_fd = -1;
+    }
+}
+
+/* Start writing the timeline (what came so far, then each entry) to
+ * DIR/timeline.jsonl. */
+static int start_recording(struct session *s, const char *dir)
+{
+    if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+        snprintf(s->status, sizeof s->status, "cannot record into %.80s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/timeline.jsonl", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        snprintf(s->status, sizeof s->status, "cannot record into %.80s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    s->rec_fd = fd;
+    snprintf(s->rec_dir, sizeof s->rec_dir, "%s", dir);
+    for (size_t i = 0; i < s->tl.len && s->rec_fd != -1; i++)
+        record(s, s->tl.ev[i]);
+    if (s->rec_fd != -1)
+        snprintf(s->status, sizeof s->status, "recording into %.100s", dir);
+    return s->rec_fd == -1 ? -1 : 0;
+}
+
+static void toggle_recording(struct session *s)
+{
+    if (s->rec_fd != -1) {
+        close(s->rec_fd);
+        s->rec_fd = -1;
+        snprintf(s->status, sizeof s->status, "recording stopped: %.100s", s->rec_dir);
+        return;
+    }
+    char dir[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(dir, sizeof dir, "sockscope-%Y%m%d-%H%M%S", &tm);
+    start_recording(s, dir);
+}
+
 /* --- the lesson's output ------------------------------------------------- */
 
 static void out_newline(struct session *s)
 {
     s->line[s->linelen] = '\0';
-    char *copy = strdup(s->line);
-    if (copy == NULL)
-        return;
-    if (s->nout == OUT_LINES) {
-        free(s->out[0]);
-        memmove(s->out, s->out + 1, (OUT_LINES - 1) * sizeof s->out[0]);
-        s->nout--;
-    }
-    s->out[s->nout++] = copy;
+    struct ev *e = ev_output(real_ns(), s->line);
+    if (e != NULL)
+        append(s, e);
     s->linelen = 0;
 }
 
@@ -203,12 +264,11 @@ static void out_feed(struct session *s, const char *buf, size_t n)
     s->dirty = true;
 }
 
-/* The output so far, with the line being written as the last. */
+/* The line being written shows below the output's finished lines. */
 static void out_view(struct session *s)
 {
     s->line[s->linelen] = '\0';
-    s->v.out = (const char *const *)s->out;
-    s->v.nout = s->nout;
+    s->v.partial = s->line;
 }
 
 /* --- the viewer's socket ------------------------------------------------- */
@@ -748,6 +808,7 @@ static bool on_key(struct session *s, int k)
     case KEY_HOME: s->v.log_scroll = (int)(s->tl.len < 1000000 ? s->tl.len : 1000000); break;
     case '?':
     case 'h': s->v.help = 1; break;
+    case 'r': toggle_recording(s); return true;
     case KEY_RESIZE: s->full = true; break;
     default: break;
     }
@@ -782,8 +843,8 @@ static void session_free(struct session *s)
     timeline_free(&s->tl);
     model_free(&s->m);
     grid_free(&s->g);
-    for (int i = 0; i < s->nout; i++)
-        free(s->out[i]);
+    if (s->rec_fd != -1)
+        close(s->rec_fd);
     free(s->pending_ts);
     free(s->samples);
 }
@@ -797,6 +858,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
     }
     s->o = o;
     s->lfd = s->master = -1;
+    s->rec_fd = -1;
     s->speed = 4;
     model_init(&s->m);
     view_init(&s->v);
@@ -816,6 +878,11 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
     quit_asked = 0;
 
     int rc = 0;
+    if (o->record_dir != NULL && start_recording(s, o->record_dir) == -1) {
+        snprintf(err, errsize, "%s", s->status);
+        rc = 1;
+        goto out;
+    }
     if (open_socket(s, err, errsize) == -1 || start_child(s, err, errsize) == -1) {
         rc = 1;
         goto out;

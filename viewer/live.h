@@ -22,12 +22,13 @@
 #include <stddef.h>
 
 struct live_opts {
-    char *const *argv;     /* the program and its arguments */
-    const char *title;     /* shown in the status line */
-    bool step;             /* hold every call until a go */
-    bool preload;          /* trace through LD_PRELOAD (a program not built with the tracer) */
-    const char *dump_path; /* write each screen drawn to this file as text (for tests) */
-    const char *keys;      /* keys to act on before the keyboard's, e.g. "c" */
+    char *const *argv;      /* the program and its arguments */
+    const char *title;      /* shown in the status line */
+    bool step;              /* hold every call until a go */
+    bool preload;           /* trace through LD_PRELOAD (a program not built with the tracer) */
+    const char *dump_path;  /* write each screen drawn to this file as text (for tests) */
+    const char *keys;       /* keys to act on before the keyboard's, e.g. "c" */
+    const char *record_dir; /* write the timeline to DIR/timeline.jsonl, or NULL */
 };
 
 /* Run the session until the user quits. Needs the terminal taken

@@ -7,9 +7,12 @@
  *   sockscope run [--step] -- PROGRAM [ARGS]
  *                                      run any dynamically linked program
  *                                      under the viewer (LD_PRELOAD)
+ *   sockscope run ... --record DIR     and write the session to DIR
+ *   sockscope replay DIR               play a recording back
+ *   sockscope replay DIR --dump-at N [--size COLSxROWS] [--ascii]
  *   sockscope render TRACE [--at N] [--size COLSxROWS] [--ascii]
  *                                      print the screen at event N of a
- *                                      trace file as text, with no terminal
+ *                                      recording or trace as text
  *   sockscope list                     the lessons, as text
  *
  * See man/sockscope.1.
@@ -31,7 +34,7 @@
 #include "lessons.h"
 #include "live.h"
 #include "model.h"
-#include "source.h"
+#include "replay.h"
 #include "trace.h"
 #include "tty.h"
 
@@ -95,81 +98,76 @@ static int parse_size(const char *text, int *cols, int *rows)
     return 0;
 }
 
-static int cmd_render(int argc, char **argv)
+/* render TRACE and replay DIR share their options. */
+static int cmd_show(const char *name, int argc, char **argv, bool interactive)
 {
-    const char *trace = NULL;
+    const char *path = NULL, *dump = NULL;
     long at = -1;
     int cols = 100, rows = 30;
     bool ascii = false;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--at") == 0 || strcmp(argv[i], "--dump-at") == 0) && i + 1 < argc) {
             char *end;
             at = strtol(argv[++i], &end, 10);
-            if (*end || at < 0) {
-                fprintf(stderr, "sockscope render: --at wants an event number from 0, not %s\n",
-                        argv[i]);
+            if (*end || at < 0 || end == argv[i]) {
+                fprintf(stderr, "sockscope %s: %s wants an event number from 0, not %s\n", name,
+                        argv[i - 1], argv[i]);
                 return 2;
             }
+            interactive = false;
         } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
             if (parse_size(argv[++i], &cols, &rows) == -1) {
                 fprintf(stderr,
-                        "sockscope render: --size wants COLSxROWS, e.g. 100x30 "
+                        "sockscope %s: --size wants COLSxROWS, e.g. 100x30 "
                         "(at least 20x5), not %s\n",
-                        argv[i]);
+                        name, argv[i]);
                 return 2;
             }
         } else if (strcmp(argv[i], "--ascii") == 0) {
             ascii = true;
+        } else if (strcmp(argv[i], "--dump-screen") == 0 && i + 1 < argc) {
+            dump = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "sockscope render: unknown option %s\n", argv[i]);
+            fprintf(stderr, "sockscope %s: unknown option %s\n", name, argv[i]);
             usage(stderr);
             return 2;
-        } else if (trace == NULL) {
-            trace = argv[i];
+        } else if (path == NULL) {
+            path = argv[i];
         } else {
-            fprintf(stderr, "sockscope render: one trace file only\n");
+            fprintf(stderr, "sockscope %s: one recording or trace at a time\n", name);
             return 2;
         }
     }
-    if (trace == NULL) {
-        fprintf(stderr, "sockscope render: which trace? sockscope render TRACE [--at N]\n");
+    if (path == NULL) {
+        fprintf(stderr, "sockscope %s: which %s? sockscope %s %s [--dump-at N]\n", name,
+                interactive ? "recording" : "trace", name, interactive ? "DIR" : "TRACE");
         return 2;
     }
     struct timeline t = {0};
-    size_t bad = 0;
-    if (timeline_load(&t, trace, &bad) == -1) {
-        fprintf(stderr, "sockscope render: cannot read %s: %s\n", trace, strerror(errno));
+    char title[256], warning[256];
+    if (replay_load(path, &t, title, sizeof title, warning, sizeof warning, stderr) == -1) {
+        timeline_free(&t);
         return 1;
     }
-    if (bad > 0)
-        fprintf(stderr, "sockscope render: %zu lines of %s are not events; skipped\n", bad, trace);
-    size_t n = at < 0 || (size_t)at > t.len ? t.len : (size_t)at;
-    struct model m;
-    model_init(&m);
-    model_seek(&m, &t, n);
-    struct view v;
-    view_init(&v);
-    char title[256], mode[64];
-    char *copy = strdup(trace);
-    snprintf(title, sizeof title, "%s", copy ? basename(copy) : trace);
-    free(copy);
-    snprintf(mode, sizeof mode, "event %zu of %zu", n, t.len);
-    v.title = title;
-    v.mode = mode;
-    v.next = model_oldest_pending(&m);
-    struct source_cache src = {0};
-    long shown = v.next >= 0 ? v.next : m.last_call;
-    v.src_text = shown >= 0 ? source_line_text(&src, t.ev[shown]->src) : NULL;
-    struct grid g;
     int rc = 0;
-    if (grid_init(&g, rows, cols, !ascii && tty_unicode()) == 0) {
-        draw_screen(&g, &t, &m, &v);
-        grid_dump(&g, stdout);
-        grid_free(&g);
+    if (interactive) {
+        if (tty_start() == -1) {
+            fprintf(stderr,
+                    "sockscope %s: needs a terminal; --dump-at N prints a screen as "
+                    "text\n",
+                    name);
+            rc = 1;
+        } else {
+            replay_run(&t, title, warning, dump);
+            tty_stop();
+        }
     } else {
-        rc = 1;
+        size_t n = at < 0 || (size_t)at > t.len ? t.len : (size_t)at;
+        rc = replay_dump(&t, n, cols, rows, ascii, title, stdout) == 0 ? 0 : 1;
     }
-    model_free(&m);
     timeline_free(&t);
     return rc;
 }
@@ -208,6 +206,8 @@ static int cmd_run(int argc, char **argv)
             o.dump_path = argv[++i];
         else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
             o.keys = argv[++i];
+        else if (strcmp(argv[i], "--record") == 0 && i + 1 < argc)
+            o.record_dir = argv[++i];
         else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -414,7 +414,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "render") == 0)
-        return cmd_render(argc - 2, argv + 2);
+        return cmd_show("render", argc - 2, argv + 2, false);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_show("replay", argc - 2, argv + 2, true);
     if (strcmp(cmd, "list") == 0)
         return cmd_list();
     fprintf(stderr, "sockscope: unknown command %s\n", cmd);

@@ -72,8 +72,8 @@ static void ev_proto(struct ev *e)
 
 static int kind_of(const char *k)
 {
-    static const char *const names[] = {"",     "call", "step",  "proc",
-                                        "exit", "note", "state", "viewer"};
+    static const char *const names[] = {"",     "call",  "step",   "proc",  "exit",
+                                        "note", "state", "viewer", "output"};
     if (k != NULL)
         for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
             if (strcmp(k, names[i]) == 0)
@@ -164,6 +164,80 @@ struct ev *ev_viewer_note(uint64_t ts_ns, const char *text)
     return ev_pack(&p, strs);
 }
 
+struct ev *ev_output(uint64_t ts_ns, const char *text)
+{
+    struct ev p;
+    ev_proto(&p);
+    p.kind = EK_OUTPUT;
+    p.ts_ns = ts_ns;
+    const char *strs[S_COUNT] = {0};
+    strs[S_ROLE] = "output";
+    strs[S_TEXT] = text;
+    return ev_pack(&p, strs);
+}
+
+static const char *kind_name(int kind)
+{
+    static const char *const names[] = {"other", "call",  "step",   "proc",  "exit",
+                                        "note",  "state", "viewer", "output"};
+    return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "other";
+}
+
+char *ev_to_json(const struct ev *e)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
+    json_object_set_new(o, "ts_ns", json_integer((json_int_t)e->ts_ns));
+    json_object_set_new(o, "pid", json_integer(e->pid));
+    json_object_set_new(o, "ppid", json_integer(e->ppid));
+    json_object_set_new(o, "kind", json_string(kind_name(e->kind)));
+    const char *strs[S_COUNT] = {e->role, e->call, e->args, e->err,  e->sock, e->local, e->peer,
+                                 e->addr, e->src,  e->what, e->text, e->data, e->hex};
+    for (int i = 0; i < S_COUNT; i++)
+        if (strs[i] != NULL)
+            json_object_set_new(o, str_keys[i], json_string(strs[i]));
+    if (e->fd >= 0)
+        json_object_set_new(o, "fd", json_integer(e->fd));
+    if (e->fd2 >= 0)
+        json_object_set_new(o, "fd2", json_integer(e->fd2));
+    if (e->has_ret)
+        json_object_set_new(o, "ret", json_integer(e->ret));
+    const char *st = tcp_state_name(e->state);
+    if (st != NULL) {
+        json_object_set_new(o, "state", json_string(st));
+        json_object_set_new(o, "state_src",
+                            json_string(e->state_src == SRC_SOCK_DIAG ? "sock_diag" : "tcp_info"));
+    }
+    if (e->rxq >= 0 || e->txq >= 0) {
+        json_object_set_new(o, "rxq", json_integer(e->rxq));
+        json_object_set_new(o, "txq", json_integer(e->txq));
+    }
+    if (e->bytes >= 0) {
+        json_object_set_new(o, "bytes", json_integer(e->bytes));
+        json_object_set_new(o, "trunc", json_boolean(e->trunc));
+    }
+    if (e->dur_ns)
+        json_object_set_new(o, "dur_ns", json_integer((json_int_t)e->dur_ns));
+    if (e->dropped)
+        json_object_set_new(o, "dropped", json_integer((json_int_t)e->dropped));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (text == NULL)
+        return NULL;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        free(text);
+        return NULL;
+    }
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    return line;
+}
+
 /* --- the timeline -------------------------------------------------------- */
 
 int timeline_append(struct timeline *t, struct ev *e)
@@ -191,23 +265,30 @@ void timeline_free(struct timeline *t)
     t->len = t->cap = 0;
 }
 
-int timeline_load(struct timeline *t, const char *path, size_t *bad)
+int timeline_load(struct timeline *t, const char *path, struct load_report *r)
 {
+    memset(r, 0, sizeof *r);
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return -1;
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, number = 0;
     ssize_t n;
-    *bad = 0;
     /* Bounded by the file's length. */
     while ((n = getline(&line, &cap, f)) > 0) {
-        char why[160];
+        number++;
         if (n == 1 && line[0] == '\n')
             continue;
-        struct ev *e = ev_parse(line, (size_t)n, why, sizeof why);
-        if (e == NULL || timeline_append(t, e) == -1)
-            (*bad)++;
+        bool whole = line[n - 1] == '\n';
+        char why[160];
+        struct ev *e = whole ? ev_parse(line, (size_t)n, why, sizeof why) : NULL;
+        if (!whole)
+            r->cut_short = true;
+        if (e == NULL || timeline_append(t, e) == -1) {
+            r->bad++;
+            if (r->first_bad == 0)
+                r->first_bad = number;
+        }
     }
     free(line);
     fclose(f);
@@ -228,6 +309,7 @@ void model_free(struct model *m)
 {
     free(m->procs);
     free(m->socks);
+    free(m->outputs);
     model_init(m);
 }
 
@@ -492,6 +574,18 @@ void model_apply(struct model *m, const struct timeline *t)
     const struct ev *e = t->ev[at];
     if (e->kind == EK_STATE) {
         apply_kernel(m, e, at);
+        return;
+    }
+    if (e->kind == EK_OUTPUT) {
+        if (m->nout == m->capout) {
+            size_t cap = m->capout ? m->capout * 2 : 64;
+            long *n = realloc(m->outputs, cap * sizeof *n);
+            if (n == NULL)
+                return;
+            m->outputs = n;
+            m->capout = cap;
+        }
+        m->outputs[m->nout++] = (long)at;
         return;
     }
     if (e->kind == EK_VIEWER || e->pid <= 0)

@@ -4,8 +4,10 @@
  * The timeline is the ordered list of everything the viewer learned:
  * the traced processes' events (docs/trace-format.md) as they arrived, the
  * kernel's states read with sock_diag (kind "state", role "kernel"), and
- * the viewer's own remarks (kind "viewer"). Collectors append to it; they
- * never touch the drawing.
+ * the viewer's own remarks (kind "viewer"), and each line the program
+ * printed (kind "output"). Collectors append to it; they never touch the
+ * drawing. Written out one entry a line (ev_to_json), it is a recording
+ * that `sockscope replay` reads back into the same timeline.
  *
  * The model is what the timeline says at a cursor: the processes, their
  * sockets with state, addresses and queues, the last bytes moved, the last
@@ -22,7 +24,17 @@
 
 #include "addr.h"
 
-enum ev_kind { EK_OTHER, EK_CALL, EK_STEP, EK_PROC, EK_EXIT, EK_NOTE, EK_STATE, EK_VIEWER };
+enum ev_kind {
+    EK_OTHER,
+    EK_CALL,
+    EK_STEP,
+    EK_PROC,
+    EK_EXIT,
+    EK_NOTE,
+    EK_STATE,
+    EK_VIEWER,
+    EK_OUTPUT
+};
 enum state_src { SRC_NONE, SRC_TCP_INFO, SRC_SOCK_DIAG };
 
 /* One entry of the timeline. Strings are NULL when the event has none;
@@ -55,6 +67,13 @@ struct ev *ev_kernel_state(uint64_t ts_ns, const char *local, const char *peer, 
 /* A remark of the viewer itself: "the lesson ended (exit 0)". */
 struct ev *ev_viewer_note(uint64_t ts_ns, const char *text);
 
+/* A line the program printed on its terminal. */
+struct ev *ev_output(uint64_t ts_ns, const char *text);
+
+/* The entry as one JSON line (with '\n'), in the trace format plus the
+ * kinds "state", "viewer" and "output"; malloc'd, or NULL. */
+char *ev_to_json(const struct ev *e);
+
 struct timeline {
     struct ev **ev;
     size_t len, cap;
@@ -65,9 +84,17 @@ struct timeline {
 int timeline_append(struct timeline *t, struct ev *e);
 void timeline_free(struct timeline *t);
 
-/* A trace file as a timeline; lines that are not JSON are skipped and
- * counted in *bad. Returns 0, or -1 with errno when the file cannot be read. */
-int timeline_load(struct timeline *t, const char *path, size_t *bad);
+/* What reading a trace or recording found wrong. */
+struct load_report {
+    size_t bad;       /* lines that are not events: skipped */
+    size_t first_bad; /* the number of the first such line (from 1), 0: none */
+    bool cut_short;   /* the last line has no end: written by a program that died */
+};
+
+/* A trace file or a recording's timeline.jsonl as a timeline; lines that
+ * are not events are skipped and reported. Returns 0, or -1 with errno when
+ * the file cannot be read. */
+int timeline_load(struct timeline *t, const char *path, struct load_report *r);
 
 struct msock {
     int pid, fd;
@@ -101,6 +128,8 @@ struct model {
     int trans_sock;            /* the socket of the last transition, -1 */
     uint64_t calls, errors, dropped;
     long last_call; /* timeline index of the last call, -1 */
+    long *outputs;  /* timeline indexes of the program's output lines */
+    size_t nout, capout;
 };
 
 void model_init(struct model *m);

@@ -6,6 +6,7 @@ from the text dump it writes after every redraw (--dump-screen FILE), which
 is the same drawing code that fills the terminal.
 """
 import fcntl
+import json
 import os
 import re
 import signal
@@ -363,3 +364,71 @@ def test_the_menu_lists_the_lessons(ctx):
     assert "02  The call sequence" in r.stdout and "04" in r.stdout
     r = ctx.run([ctx.lesson("sockscope"), "run", "99"])
     assert r.returncode == 2 and "sockscope list" in r.stderr
+
+
+def record_lesson02(ctx):
+    """Record lesson 02 run to its end; return the recording's directory."""
+    rec = ctx.path("recording")
+    v = Viewer(ctx, ["02", "--step", "--record", rec, "--keys", "c++++", "--", "--port", "0"])
+    v.wait(lambda s: "ended" in status(s), "the lesson's end", timeout=30)
+    v.settle()
+    assert v.quit() == 0
+    assert os.path.exists(os.path.join(rec, "timeline.jsonl"))
+    return rec
+
+
+def body(screen):
+    """The screen below its status line (which names the mode)."""
+    return screen.split("\n", 1)[1]
+
+
+def test_a_recording_replays_the_same_screen(ctx):
+    """A recorded session replays deterministically: two dumps at the same event are identical, and stepping back then forward returns to the same screen."""
+    rec = record_lesson02(ctx)
+    lines = open(os.path.join(rec, "timeline.jsonl")).read().splitlines()
+    kinds = [json.loads(l)["kind"] for l in lines]
+    ctx.log("recorded %d entries: %s" % (len(lines), sorted(set(kinds))))
+    assert {"call", "step", "state", "output"} <= set(kinds)
+    listen = next(i for i, l in enumerate(lines) if '"call":"listen"' in l and '"kind":"call"' in l)
+    argv = [ctx.lesson("sockscope"), "replay", rec, "--size", "100x30", "--dump-at"]
+    a = ctx.run(argv + [str(listen + 1)], check=True).stdout
+    b = ctx.run(argv + [str(listen + 1)], check=True).stdout
+    assert a == b
+    assert "LISTEN (tcp_info)" in text_of(columns(a)["server"])
+    end = ctx.run(argv + [str(len(lines))], check=True).stdout
+    assert "TIME_WAIT" in end or "FIN_WAIT_2" in end
+
+    # The same recording played on a terminal: to the end, back one, forward one.
+    dump = ctx.path("replay-screen.txt")
+    t = ctx.pty([ctx.lesson("sockscope"), "replay", rec, "--dump-screen", dump],
+                env=ENV, rows=30, cols=100)
+    v = Viewer.__new__(Viewer)
+    v.ctx, v.dump, v.term = ctx, dump, t
+    v.wait(lambda s: "event 0 of %d" % len(lines) in s, "the replay at its start")
+    v.key("G")
+    at_end = v.wait(lambda s: "event %d of" % len(lines) in s, "the replay at its end")
+    v.key("b")
+    v.wait(lambda s: "event %d of" % (len(lines) - 1) in s, "one event back")
+    v.key("n")
+    again = v.wait(lambda s: "event %d of" % len(lines) in s, "one event forward")
+    assert again == at_end
+    assert body(again) == body(end), "the terminal's screen and --dump-at differ"
+    assert v.quit() == 0
+
+
+def test_a_damaged_recording_replays_what_is_intact(ctx):
+    """A recording with a corrupt line and a last line cut short gets a clear message and replays the entries that are intact."""
+    rec = record_lesson02(ctx)
+    path = os.path.join(rec, "timeline.jsonl")
+    lines = open(path).read().splitlines(True)
+    good = len(lines)
+    lines.insert(5, "this is not json\n")
+    lines.append(lines[-1][: len(lines[-1]) // 2])
+    with open(path, "w") as f:
+        f.writelines(lines)
+    r = ctx.run([ctx.lesson("sockscope"), "replay", rec, "--dump-at", "100000"])
+    assert r.returncode == 0, r
+    assert "line 6" in r.stderr and "cut short" in r.stderr, r.stderr
+    assert "event %d of %d" % (good, good) in r.stdout
+    r = ctx.run([ctx.lesson("sockscope"), "replay", ctx.path("nothing-here"), "--dump-at", "1"])
+    assert r.returncode == 1 and "cannot read" in r.stderr, r
