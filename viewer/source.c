@@ -31,7 +31,9 @@ static bool read_line_of(const char *path, int line, char *buf, size_t size)
         for (char *p = tmp; *p; p++)
             if (*p == '\t')
                 *p = ' ';
-        snprintf(buf, size, "%s", tmp);
+        size_t keep = strlen(tmp) < size ? strlen(tmp) : size - 1;
+        memcpy(buf, tmp, keep);
+        buf[keep] = '\0';
         found = true;
         break;
     }
