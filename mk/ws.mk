@@ -53,3 +53,6 @@ bench-ws: all ws-node
 FUZZ_TARGETS += fuzz-ws
 TEST_PREREQS += fuzz-ws-short ws-node
 BENCH_PREREQS += ws-node
+
+# The page of lesson 11's classroom server is put in at build time.
+$(BUILD)/common/wspage.o: common/wspage.html
