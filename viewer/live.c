@@ -69,6 +69,8 @@ struct session {
     bool dirty, full;
     uint64_t last_draw, last_diag;
     uint64_t rest_until; /* do not read the connections before this */
+    uint64_t started;    /* when the program was started */
+    bool hinted;         /* the hint for a program that never connects was given */
     int rec_fd;          /* the recording's timeline.jsonl, or -1 */
     char rec_dir[PATH_MAX];
     char line[OUT_WIDTH];
@@ -887,6 +889,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         rc = 1;
         goto out;
     }
+    s->started = mono_ns();
     for (const char *k = o->keys; k != NULL && *k; k++)
         on_key(s, (unsigned char)*k);
     s->full = true;
@@ -985,6 +988,17 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         check_child(s);
 
         now = mono_ns();
+        /* A program the preload library cannot enter (static, setuid)
+         * never connects: say why nothing shows. */
+        if (!s->hinted && s->tl.len == s->m.nout && now > s->started + 3000000000ull) {
+            s->hinted = true;
+            if (s->m.nprocs == 0) {
+                snprintf(s->status, sizeof s->status,
+                         "no traced process has connected: a static or setuid program "
+                         "cannot be traced by preloading");
+                s->dirty = true;
+            }
+        }
         if (tcp && now >= s->last_diag + DIAG_NS) {
             poll_kernel(s);
             s->last_diag = now;

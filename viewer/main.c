@@ -30,6 +30,7 @@
 #include <curses.h>
 
 #include "draw.h"
+#include "export.h"
 #include "grid.h"
 #include "lessons.h"
 #include "live.h"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
                "                                       run any program under the viewer\n"
                "       sockscope render TRACE [--at N] [--size COLSxROWS] [--ascii]\n"
                "                                       print the screen at event N of a trace\n"
+               "       sockscope export DIR --mermaid|--text\n"
+               "                                       the session as a sequence diagram\n"
                "       sockscope list                  list the lessons\n"
                "\n"
                "In the viewer: n or space runs the next call, c runs on, p pauses,\n"
@@ -170,6 +173,43 @@ static int cmd_show(const char *name, int argc, char **argv, bool interactive)
     }
     timeline_free(&t);
     return rc;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    const char *path = NULL;
+    int format = 0; /* 1 mermaid, 2 text */
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--mermaid") == 0)
+            format = 1;
+        else if (strcmp(argv[i], "--text") == 0)
+            format = 2;
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "sockscope export: unknown option %s\n", argv[i]);
+            return 2;
+        } else if (path == NULL)
+            path = argv[i];
+        else {
+            fprintf(stderr, "sockscope export: one recording at a time\n");
+            return 2;
+        }
+    }
+    if (path == NULL || format == 0) {
+        fprintf(stderr, "sockscope export: sockscope export DIR --mermaid (or --text)\n");
+        return 2;
+    }
+    struct timeline t = {0};
+    char title[256], warning[256];
+    if (replay_load(path, &t, title, sizeof title, warning, sizeof warning, stderr) == -1) {
+        timeline_free(&t);
+        return 1;
+    }
+    if (format == 1)
+        export_mermaid(&t, stdout);
+    else
+        export_text(&t, stdout);
+    timeline_free(&t);
+    return 0;
 }
 
 /* --- run ----------------------------------------------------------------- */
@@ -417,6 +457,8 @@ int main(int argc, char **argv)
         return cmd_show("render", argc - 2, argv + 2, false);
     if (strcmp(cmd, "replay") == 0)
         return cmd_show("replay", argc - 2, argv + 2, true);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 2, argv + 2);
     if (strcmp(cmd, "list") == 0)
         return cmd_list();
     fprintf(stderr, "sockscope: unknown command %s\n", cmd);

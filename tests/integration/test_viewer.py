@@ -432,3 +432,43 @@ def test_a_damaged_recording_replays_what_is_intact(ctx):
     assert "event %d of %d" % (good, good) in r.stdout
     r = ctx.run([ctx.lesson("sockscope"), "replay", ctx.path("nothing-here"), "--dump-at", "1"])
     assert r.returncode == 1 and "cannot read" in r.stderr, r
+
+
+MERMAID_LINE = [
+    re.compile(r"^sequenceDiagram$"),
+    re.compile(r"^    participant (\w+) as [^;#\n]+$"),
+    re.compile(r"^    (\w+)->>(\w+): [^;\n]*$"),
+    re.compile(r"^    Note over (\w+): [^;\n]*$"),
+]
+
+
+def test_export_writes_the_session_as_a_sequence_diagram(ctx):
+    """The Mermaid export of lesson 02 is a well-formed sequence diagram: connect, send and close go from the client to the server, each side's calls in order."""
+    rec = record_lesson02(ctx)
+    out = ctx.run([ctx.lesson("sockscope"), "export", rec, "--mermaid"], check=True).stdout
+    lines = out.rstrip("\n").split("\n")
+    assert lines[0] == "sequenceDiagram"
+    declared, used = set(), set()
+    for n, line in enumerate(lines[1:], 2):
+        m = next((r.match(line) for r in MERMAID_LINE if r.match(line)), None)
+        assert m, "line %d is not sequenceDiagram syntax: %r" % (n, line)
+        if line.startswith("    participant"):
+            assert not used, "participant declared after a message (line %d)" % n
+            declared.add(m.group(1))
+        else:
+            used.update(g for g in m.groups())
+    assert used <= declared, used - declared
+    roles = dict(re.findall(r"participant (\w+) as (\w+)", out))
+    server = next(k for k, v in roles.items() if v == "server")
+    client = next(k for k, v in roles.items() if v == "client")
+    # Each process's calls in the order it made them (the two processes'
+    # messages interleave in the order the viewer received them).
+    for chain in (("%s->>%s: connect(" % (client, server), '%s->>%s: send(3, "hello"' % (
+                   client, server), "%s->>%s: close(3)" % (client, server)),
+                  ("%s->>%s: listen(" % (server, server), "%s->>%s: accept(" % (server, server),
+                   '%s->>%s: send(4, "hello"' % (server, client),
+                   "%s->>%s: close(4)" % (server, client))):
+        order = [out.index(s) for s in chain]
+        assert order == sorted(order), (chain, order)
+    text = ctx.run([ctx.lesson("sockscope"), "export", rec, "--text"], check=True).stdout
+    assert "client -> server     connect(" in text
