@@ -9,6 +9,8 @@
   2. Delay from a call's event (its ts_ns) to the screen showing it, as the
      viewer itself measures it (SOCKSCOPE_VIEWER_STATS), at 200 and at
      20,000 calls a second. Target: at most 50 ms.
+  4. (issue 4) Opening a recording of about 100,000 events and drawing the
+     screen at its end: `sockscope replay DIR --dump-at END`. Target: < 1 s.
   3. The ping-pong benchmark (bench/pingpong.c, the pinger linked with the
      tracer) with no sink and with a viewer attached, interleaved in the
      same run. Target: at most 10% slower with the viewer.
@@ -135,6 +137,27 @@ def latency(viewer, flood, rate, seconds):
     return dict(zip(fields[0::2], fields[1::2]))
 
 
+def replay_open(viewer, flood):
+    """Record a flood of ~100,000 calls, then time opening it at its end."""
+    import shutil
+    import subprocess
+    rec = tempfile.mkdtemp(prefix="sockscope-bench-rec-")
+    p = Pty([viewer, "run", "--no-preload", "--record", rec, "--", flood, "--rate", "25000",
+             "--seconds", "4"], clean_env(), rows=40, cols=160)
+    p.until(lambda: b"ended" in p.out, 60)
+    p.drain_for(0.3)
+    p.quit()
+    n = sum(1 for _ in open(os.path.join(rec, "timeline.jsonl")))
+    times = []
+    for _ in range(3):
+        t0 = time.time()
+        subprocess.run([viewer, "replay", rec, "--dump-at", "100000000", "--size", "100x30"],
+                       stdout=subprocess.DEVNULL, check=True, env=clean_env())
+        times.append(time.time() - t0)
+    shutil.rmtree(rec)
+    return n, statistics.median(times)
+
+
 def pingpong_alone(prog, env, rounds):
     import subprocess
     out = subprocess.run([prog, "-n", str(rounds)], capture_output=True, text=True, env=env,
@@ -219,6 +242,10 @@ def main():
               "over %s events (%s dropped)  target <= 50 ms: %s"
               % (rate, s["median_ms"], s["p99_ms"], s["max_ms"], s["events"], s["dropped"],
                  "met" if p99 <= 50 else "NOT met"))
+
+    n, secs = replay_open(viewer, flood)
+    print("  replay: open a %d-entry recording and draw its end: %.2f s (median of 3)"
+          "  target < 1 s: %s" % (n, secs, "met" if secs < 1 else "NOT met"))
 
     env = clean_env({"PINGPONG_ECHO": plain})
     sink = DeafSink()

@@ -2,9 +2,14 @@
 #include "model.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -265,33 +270,101 @@ void timeline_free(struct timeline *t)
     t->len = t->cap = 0;
 }
 
+/* One part of a file, parsed by one thread. */
+struct chunk {
+    const char *begin, *end;
+    size_t first_line; /* the number of its first line, from 1 */
+    struct timeline t;
+    struct load_report r;
+};
+
+static void *parse_chunk(void *arg)
+{
+    struct chunk *c = arg;
+    const char *p = c->begin;
+    size_t number = c->first_line;
+    /* Bounded by the chunk's length. */
+    while (p < c->end) {
+        const char *nl = memchr(p, '\n', (size_t)(c->end - p));
+        bool whole = nl != NULL;
+        const char *stop = whole ? nl + 1 : c->end;
+        if (!(stop - p == 1 && *p == '\n')) {
+            char why[160];
+            struct ev *e = whole ? ev_parse(p, (size_t)(stop - p), why, sizeof why) : NULL;
+            if (!whole)
+                c->r.cut_short = true;
+            if (e == NULL || timeline_append(&c->t, e) == -1) {
+                c->r.bad++;
+                if (c->r.first_bad == 0)
+                    c->r.first_bad = number;
+            }
+        }
+        number++;
+        p = stop;
+    }
+    return NULL;
+}
+
 int timeline_load(struct timeline *t, const char *path, struct load_report *r)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
         return -1;
-    char *line = NULL;
-    size_t cap = 0, number = 0;
-    ssize_t n;
-    /* Bounded by the file's length. */
-    while ((n = getline(&line, &cap, f)) > 0) {
-        number++;
-        if (n == 1 && line[0] == '\n')
-            continue;
-        bool whole = line[n - 1] == '\n';
-        char why[160];
-        struct ev *e = whole ? ev_parse(line, (size_t)n, why, sizeof why) : NULL;
-        if (!whole)
-            r->cut_short = true;
-        if (e == NULL || timeline_append(t, e) == -1) {
-            r->bad++;
-            if (r->first_bad == 0)
-                r->first_bad = number;
-        }
+    struct stat st;
+    if (fstat(fd, &st) == -1) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
     }
-    free(line);
-    fclose(f);
+    size_t size = (size_t)st.st_size;
+    const char *data = NULL;
+    if (size > 0) {
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        data = m;
+    }
+    close(fd);
+    /* Two halves, cut at a line's end, parsed at once on two cores: a
+     * long recording opens in half the time. */
+    struct chunk c[2];
+    memset(c, 0, sizeof c);
+    const char *mid = data ? data + size / 2 : NULL;
+    const char *nl = mid && size > 65536 ? memchr(mid, '\n', size - size / 2) : NULL;
+    const char *cut = nl ? nl + 1 : data + size;
+    c[0] = (struct chunk){.begin = data, .end = cut, .first_line = 1};
+    c[1] = (struct chunk){.begin = cut, .end = data + size};
+    size_t lines0 = 0;
+    for (const char *p = data; nl != NULL && p < cut; p++)
+        lines0 += *p == '\n';
+    c[1].first_line = lines0 + 1;
+    /* jansson's hash seed must be set before threads parse. */
+    json_object_seed(0);
+    pthread_t th;
+    bool threaded = nl != NULL && pthread_create(&th, NULL, parse_chunk, &c[1]) == 0;
+    parse_chunk(&c[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else if (nl != NULL)
+        parse_chunk(&c[1]);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < c[k].t.len; i++)
+            if (timeline_append(t, c[k].t.ev[i]) == -1)
+                r->bad++;
+        free(c[k].t.ev);
+        r->bad += c[k].r.bad;
+        if (r->first_bad == 0)
+            r->first_bad = c[k].r.first_bad;
+        r->cut_short = r->cut_short || c[k].r.cut_short;
+    }
+    if (data != NULL)
+        munmap((void *)data, size);
     return 0;
 }
 
