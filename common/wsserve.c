@@ -210,12 +210,16 @@ static void on_message(struct client *c, const struct ws_event *ev)
         return;
     }
     if (!quiet) {
-        if (ev->opcode == WS_OP_TEXT)
-            say("%s: text, %zu bytes: \"%.*s\"%s -> %d browsers", c->name, ev->len,
-                ev->len > 60 ? 60 : (int)ev->len, (const char *)ev->data, ev->len > 60 ? "..." : "",
-                nchat);
-        else
+        if (ev->opcode == WS_OP_TEXT) {
+            /* A preview of at most 60 bytes, cut between two characters. */
+            size_t cut = ev->len > 60 ? 60 : ev->len;
+            while (cut < ev->len && cut > 0 && (ev->data[cut] & 0xC0) == 0x80)
+                cut--;
+            say("%s: text, %zu bytes: \"%.*s\"%s -> %d browsers", c->name, ev->len, (int)cut,
+                (const char *)ev->data, cut < ev->len ? "..." : "", nchat);
+        } else {
             say("%s: binary, %zu bytes -> %d browsers", c->name, ev->len, nchat);
+        }
     }
     for (struct client *o = clients, *next; o != NULL; o = next) {
         next = o->next;
