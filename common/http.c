@@ -554,3 +554,64 @@ const char *http_progress(const struct http_msg *m, char *buf, size_t size)
     }
     return buf;
 }
+
+int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof *u);
+    if (strncmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "a URL here starts with http:// (https needs TLS, not shown here)");
+        return -1;
+    }
+    for (const char *c = url; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+            snprintf(err, errlen, "a space or control byte in the URL; write it as %%XX");
+            return -1;
+        }
+    }
+    const char *p = url + 7;
+    const char *end = p + strcspn(p, "/?#");
+    const char *hend, *rest;
+    if (*p == '[') { /* an IPv6 address: http://[::1]:8080/ */
+        hend = memchr(p, ']', (size_t)(end - p));
+        if (hend == NULL) {
+            snprintf(err, errlen, "an IPv6 address in a URL needs its closing ']'");
+            return -1;
+        }
+        p++;
+        rest = hend + 1;
+    } else {
+        hend = memchr(p, ':', (size_t)(end - p));
+        hend = hend ? hend : end;
+        rest = hend;
+    }
+    if (hend == p || (size_t)(hend - p) >= sizeof u->host) {
+        snprintf(err, errlen, "no host name in the URL");
+        return -1;
+    }
+    snprintf(u->host, sizeof u->host, "%.*s", (int)(hend - p), p);
+    snprintf(u->port, sizeof u->port, "80");
+    if (rest < end) {
+        size_t digits = (size_t)(end - rest - 1);
+        unsigned long n = 0;
+        bool ok = *rest == ':' && digits >= 1 && digits <= 5;
+        for (size_t i = 0; ok && i < digits; i++) {
+            ok = rest[1 + i] >= '0' && rest[1 + i] <= '9';
+            n = n * 10 + (unsigned long)(rest[1 + i] - '0');
+        }
+        if (!ok || n == 0 || n > 65535) {
+            snprintf(err, errlen, "a bad port in the URL: a number from 1 to 65535");
+            return -1;
+        }
+        snprintf(u->port, sizeof u->port, "%lu", n);
+    }
+    bool v6 = url[7] == '[', default_port = strcmp(u->port, "80") == 0;
+    snprintf(u->authority, sizeof u->authority, "%s%s%s%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
+             default_port ? "" : ":", default_port ? "" : u->port);
+    u->path = *end == '/' ? end : "/";
+    if (*end == '?' || *end == '#') {
+        snprintf(err, errlen, "the URL needs a path before '%c': http://HOST/PATH%c...", *end,
+                 *end);
+        return -1;
+    }
+    return 0;
+}

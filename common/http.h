@@ -147,6 +147,18 @@ const char *http_error(const struct http_msg *m);
  * headers (12 bytes so far)", "in the body (10 of 100 bytes)". */
 const char *http_progress(const struct http_msg *m, char *buf, size_t size);
 
+/* An http:// URL taken apart: http://HOST[:PORT][/PATH]. */
+struct http_url {
+    char host[256];      /* "example.org", "127.0.0.1", "::1" (no brackets) */
+    char port[8];        /* "80" when the URL names none */
+    char authority[272]; /* for the Host header: "example.org", "[::1]:8080" */
+    const char *path;    /* points into the URL; "/" when it has none */
+};
+
+/* Read `url`. Returns 0, or -1 with a sentence in `err` saying what is
+ * wrong (https, no host, a bad port, a space or control byte in it). */
+int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen);
+
 /* Write `len` bytes as a person reads them: printable ASCII as is, \r \n
  * \t as escapes, other bytes as \xHH; at most size-1 characters, ending
  * with "..." when cut. Returns buf. */

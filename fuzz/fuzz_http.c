@@ -30,6 +30,18 @@ static int run(enum http_type type, const uint8_t *data, size_t size, size_t ste
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* The URL reader too, on the same bytes as a string. */
+    char *text = malloc(size + 1);
+    if (text != NULL) {
+        memcpy(text, data, size);
+        text[size] = '\0';
+        struct http_url u;
+        char err[160];
+        if (http_url_parse(text, &u, err, sizeof err) == 0 &&
+            (u.path == NULL || u.host[0] == '\0' || strlen(u.authority) < strlen(u.host)))
+            abort();
+        free(text);
+    }
     for (int t = 0; t < 2; t++) {
         struct http_msg whole, bytes;
         int a = run(t ? HTTP_REQUEST : HTTP_RESPONSE, data, size, size ? size : 1, &whole);

@@ -276,36 +276,13 @@ static void run_client(const char *host, const char *port, const char *unix_path
 /* --url http://HOST[:PORT][/PATH]: one GET to any server. */
 static void fetch_url(const char *url)
 {
-    char host[256], port[8] = "80";
-    const char *p = url + strlen("http://");
-    if (strncmp(url, "http://", 7) != 0)
-        die_usage("--url takes http://HOST[:PORT]/PATH (no https: TLS is another lesson)");
-    const char *end = p + strcspn(p, "/");
-    const char *hend = end;
-    if (*p == '[') { /* an IPv6 address: http://[::1]:8080/ */
-        hend = memchr(p, ']', (size_t)(end - p));
-        if (hend == NULL)
-            die_usage("--url: an IPv6 address needs its closing ']'");
-        p++;
-    } else {
-        hend = memchr(p, ':', (size_t)(end - p));
-        hend = hend ? hend : end;
-    }
-    const char *colon = memchr(hend, ':', (size_t)(end - hend));
-    if (hend == p || (size_t)(hend - p) >= sizeof host)
-        die_usage("--url: no host name in '%s'", url);
-    snprintf(host, sizeof host, "%.*s", (int)(hend - p), p);
-    if (colon) {
-        uint16_t n;
-        char text[8];
-        snprintf(text, sizeof text, "%.*s", (int)(end - colon - 1), colon + 1);
-        if ((size_t)(end - colon - 1) >= sizeof text || addr_parse_port(text, &n) == -1 || n == 0)
-            die_usage("--url: bad port in '%s': a number from 1 to 65535", url);
-        snprintf(port, sizeof port, "%u", n);
-    }
-    int fd = connect_tcp(host, port);
+    struct http_url u;
+    char err[160];
+    if (http_url_parse(url, &u, err, sizeof err) == -1)
+        die_usage("--url '%s': %s", url, err);
+    int fd = connect_tcp(u.host, u.port);
     bool again;
-    fetch(fd, host, *end ? end : "/", &again);
+    fetch(fd, u.authority, u.path, &again);
     close(fd);
 }
 

@@ -216,8 +216,9 @@ def test_server_refuses_bad_requests(ctx):
 
 def test_bad_options(ctx):
     """A bad --url or --timeout gets a message saying what is expected, and exit 2."""
-    for argv, words in ((["--url", "https://example.org/"], "http://HOST"),
+    for argv, words in ((["--url", "https://example.org/"], "starts with http://"),
                         (["--url", "http://127.0.0.1:99999/"], "bad port"),
+                        (["--url", "http://x/a\r\nInjected: yes"], "control byte"),
                         (["--url", "http:///x"], "no host name"),
                         (["--timeout", "0"], "--timeout takes seconds"),
                         (["--url"], "needs a value")):

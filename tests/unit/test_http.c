@@ -160,10 +160,39 @@ static void test_escape(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(small, "..."));
 }
 
+static void test_url(void)
+{
+    struct http_url u;
+    char err[160];
+    CU_ASSERT_EQUAL(http_url_parse("http://example.org", &u, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(u.host, "example.org");
+    CU_ASSERT_STRING_EQUAL(u.port, "80");
+    CU_ASSERT_STRING_EQUAL(u.authority, "example.org");
+    CU_ASSERT_STRING_EQUAL(u.path, "/");
+    CU_ASSERT_EQUAL(http_url_parse("http://127.0.0.1:8080/a/b?c=d", &u, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(u.host, "127.0.0.1");
+    CU_ASSERT_STRING_EQUAL(u.port, "8080");
+    CU_ASSERT_STRING_EQUAL(u.authority, "127.0.0.1:8080");
+    CU_ASSERT_STRING_EQUAL(u.path, "/a/b?c=d");
+    CU_ASSERT_EQUAL(http_url_parse("http://[::1]:9000/x", &u, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(u.host, "::1");
+    CU_ASSERT_STRING_EQUAL(u.authority, "[::1]:9000");
+    static const char *const bad[] = {"https://x/",   "http://",         "http://:80/",
+                                      "http://x:0/",  "http://x:65536/", "http://x:8a/",
+                                      "http://[::1/", "http://x/a b",    "http://x/\r\nX: y",
+                                      "ftp://x/",     "http://x:/",      "http://x?y"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(http_url_parse(bad[i], &u, err, sizeof err), -1);
+        CU_ASSERT_NOT_EQUAL(err[0], '\0');
+    }
+}
+
 UNIT_MAIN("http", {"a response parses the same whatever pieces it arrives in", test_any_pieces},
           {"a chunked body is joined, with extensions and trailers skipped", test_chunked},
           {"two pipelined responses are read one after the other", test_pipelined},
           {"a body with no length ends when the peer closes", test_until_close},
           {"a request line gives the method, target and keep-alive", test_request},
           {"malformed, oversized and cut-short messages are refused with a sentence", test_errors},
-          {"bytes are escaped for showing, and cut to fit", test_escape});
+          {"bytes are escaped for showing, and cut to fit", test_escape},
+          {"an http:// URL gives host, port, Host header and path; bad ones a sentence", test_url});
