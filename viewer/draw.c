@@ -669,6 +669,7 @@ static const char *const help_lines[] = {
     "sockscope: keys",
     "",
     "n, space  run the next call (one call of the lesson)",
+    "s         run the next call of the selected socket's process",
     "c         run on, one call after another, at the speed",
     "p         pause: stop before the next call again",
     "+ -       faster, slower",

@@ -375,9 +375,45 @@ static int oldest_waiting(const struct session *s)
     return best;
 }
 
+/* The connection of process `pid` if it waits for a go, or -1. */
+static int waiting_of(const struct session *s, int pid)
+{
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].waiting && s->conns[i].step_idx >= 0 &&
+            s->tl.ev[s->conns[i].step_idx]->pid == pid)
+            return i;
+    return -1;
+}
+
+static bool answer(struct session *s, int i, const char *word);
+
 static bool answer_one(struct session *s, const char *word)
 {
-    int i = oldest_waiting(s);
+    return answer(s, oldest_waiting(s), word);
+}
+
+/* Run the next call of the selected socket's process only: the order of
+ * the two sides is the student's to choose. */
+static void answer_selected(struct session *s)
+{
+    int sel = s->v.sel >= 0 ? s->v.sel : s->m.trans_sock;
+    if (sel < 0 || sel >= s->m.nsocks || s->m.socks[sel].kernel_only) {
+        snprintf(s->status, sizeof s->status, "select a socket first (Tab)");
+        return;
+    }
+    int pid = s->m.socks[sel].pid;
+    int i = waiting_of(s, pid);
+    if (i < 0) {
+        const struct mproc *p = model_proc(&s->m, pid);
+        snprintf(s->status, sizeof s->status, "%s %d is not waiting for a go",
+                 p ? p->role : "the process", pid);
+        return;
+    }
+    answer(s, i, "go");
+}
+
+static bool answer(struct session *s, int i, const char *word)
+{
     if (i < 0)
         return false;
     ssize_t n;
@@ -811,6 +847,7 @@ static bool on_key(struct session *s, int k)
     case '?':
     case 'h': s->v.help = 1; break;
     case 'r': toggle_recording(s); return true;
+    case 's': answer_selected(s); break;
     case KEY_RESIZE: s->full = true; break;
     default: break;
     }

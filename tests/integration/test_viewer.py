@@ -128,26 +128,55 @@ def lesson02(ctx, rows=30, cols=100, **kw):
 
 
 def test_stepping_lesson02_shows_each_state_at_its_call(ctx):
-    """Stepping lesson 02 one call at a time shows LISTEN after listen, ESTABLISHED on both ends after the handshake, then CLOSE_WAIT and FIN_WAIT_2 or TIME_WAIT after the client's close, and the queue bars hold the bytes sent."""
+    """Stepping lesson 02 one call at a time shows LISTEN after listen, ESTABLISHED on both ends after the handshake, the 5 bytes sent waiting in the server's receive queue until its recv, then CLOSE_WAIT and FIN_WAIT_2 or TIME_WAIT after the client's close."""
     v = lesson02(ctx)
     v.wait(lambda s: "next [server] socket(" in s, "the first call waiting for a go")
     s = v.screen()
     assert "step: paused" in status(s), status(s)
     screens = []
-    for step in range(40):
-        v.key("n")
-        s = v.settle()
-        screens.append(s)
-        ctx.log("--- after step %d ---\n%s" % (step + 1, s))
-        if "ended" in status(s):
-            break
-    assert "ended" in status(screens[-1]), "the lesson did not reach its end in 40 steps"
-
-    def first(pred):
-        return next((i for i, s in enumerate(screens) if pred(s)), None)
 
     def col(s, role):
         return text_of(columns(s).get(role, []))
+
+    def step(key):
+        v.key(key)
+        s = v.settle()
+        screens.append(s)
+        ctx.log("--- after %r (screen %d) ---\n%s" % (key, len(screens) - 1, s))
+        return s
+
+    # Up to the handshake, one call at a time, whichever side waited longest.
+    for _ in range(25):
+        s = step("n")
+        if re.search(r"\[client\] connect\(3, [^)]*\) = 0", s):
+            # The server's accept, let go earlier, returns with the handshake.
+            s = v.wait(lambda s: "accept(3) = 4" in s, "the server's accept returning")
+            break
+    assert "ESTABLISHED" in col(s, "server") and "ESTABLISHED" in col(s, "client"), s
+
+    # Now the client alone: its send fills the server's receive queue,
+    # which the server has not read yet.
+    for _ in range(10):
+        if "TCP states: client" in s:
+            break
+        v.key("\t")
+        s = v.settle(quiet=0.3)
+    assert "TCP states: client" in s, "Tab did not select the client's socket"
+    s = step("s")
+    assert '[client] send(3, "hello", 5, 0) = 5' in s, s
+    s = v.wait(lambda s: re.search(r"rx\[[^\]]*\]5\b", col(s, "server")),
+               "the server's receive queue holding the 5 bytes")
+    assert '5 B "hello" 68 65 6c 6c 6f' in s
+    assert "recv(4" not in s.split("Calls", 1)[-1], "the server read before its step"
+
+    for _ in range(30):
+        s = step("n")
+        if "ended" in status(s):
+            break
+    assert "ended" in status(screens[-1]), "the lesson did not reach its end"
+
+    def first(pred):
+        return next((i for i, s in enumerate(screens) if pred(s)), None)
 
     listen_call = first(lambda s: "listen(3, 8) = 0" in s)
     listen = first(lambda s: "LISTEN (tcp_info)" in col(s, "server"))
@@ -169,11 +198,6 @@ def test_stepping_lesson02_shows_each_state_at_its_call(ctx):
     assert fin is not None and fin >= close_call - 1 and fin > both, (fin, close_call)
     # TIME_WAIT after close: only the kernel knows it, through sock_diag.
     assert any("TIME_WAIT (sock_diag)" in col(s, "client") for s in screens)
-
-    # "hello" (5 bytes) waits in a receive queue before its recv drains it.
-    bars = [s for s in screens if re.search(r"rx\[[^\]]*\]5\b", s)]
-    assert bars, "no receive queue bar showed the 5 bytes sent"
-    assert any('5 B "hello" 68 65 6c 6c 6f' in s for s in screens)
     assert v.quit() == 0
 
 
