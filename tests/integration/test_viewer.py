@@ -412,7 +412,7 @@ def test_a_recording_replays_the_same_screen(ctx):
     lines = open(os.path.join(rec, "timeline.jsonl")).read().splitlines()
     kinds = [json.loads(l)["kind"] for l in lines]
     ctx.log("recorded %d entries: %s" % (len(lines), sorted(set(kinds))))
-    assert {"call", "step", "state", "output"} <= set(kinds)
+    assert {"proc", "call", "step", "output", "viewer"} <= set(kinds)
     listen = next(i for i, l in enumerate(lines) if '"call":"listen"' in l and '"kind":"call"' in l)
     argv = [ctx.lesson("sockscope"), "replay", rec, "--size", "100x30", "--dump-at"]
     a = ctx.run(argv + [str(listen + 1)], check=True).stdout
