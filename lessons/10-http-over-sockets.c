@@ -24,6 +24,7 @@
  * peer gets a message, never a hang. The message reader (common/http.c) is
  * written by hand because reading a stream is this lesson's point.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 
 #include "addr.h"
 #include "die.h"
+#include "errnames.h"
 #include "http.h"
 #include "moreopts.h"
 #include "opts.h"
@@ -49,7 +51,7 @@ static const struct lesson_info lesson = {
     .summary = "HTTP/1.1 by hand: a GET written into a socket, the answer read as it\n"
                "arrives, over TCP and over a Unix socket path.",
     .opts = OPT_ROLE | OPT_HOST | OPT_PORT,
-    .default_host = "127.0.0.1",
+    .default_host = "localhost",
     .default_port = 8080,
     .more_help = "More options:\n"
                  "  --url http://HOST[:PORT]/PATH  fetch from any HTTP server and stop\n"
@@ -123,6 +125,7 @@ static int connect_tcp(const char *host, const char *port)
             break;
         if (ai->ai_next == NULL)
             die_errno("connect");
+        say("connect(): %s; trying the next address", errno_name(errno));
         close(fd);
         fd = -1;
     }
@@ -256,9 +259,12 @@ static void two_requests(int fd, const char *host, double ms[2])
 static void run_client(const char *host, const char *port, const char *unix_path)
 {
     double tcp[2] = {0, 0}, local[2] = {0, 0};
+    /* The Host header names the server as the URL did: name and port. */
+    char authority[300];
+    snprintf(authority, sizeof authority, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
     say("--- over TCP to %s port %s ---", host, port);
     int fd = connect_tcp(host, port);
-    two_requests(fd, host, tcp);
+    two_requests(fd, authority, tcp);
     close(fd);
     carry_len = 0;
     if (unix_path == NULL)
