@@ -186,8 +186,11 @@ static void read_response(int fd, struct http_msg *m)
             rc = http_finish(m);
             break;
         }
-        say("recv(): %zd bytes", n);
-        show_bytes("<-", buf, (size_t)n);
+        /* The head and the start of the body in full; then only counts. */
+        bool show = !m->head_done || m->body_len < 512;
+        say("recv(): %zd bytes%s", n, show ? "" : " more of the body");
+        if (show)
+            show_bytes("<-", buf, (size_t)n);
         size_t used;
         rc = http_feed(m, buf, (size_t)n, &used);
         if (rc == HTTP_DONE && (size_t)n - used <= sizeof carry) {
@@ -222,6 +225,12 @@ static double fetch(int fd, const char *host, const char *path, bool *keep_alive
     if (http_msg_init(&m, HTTP_RESPONSE, HEAD_MAX, BODY_MAX) == -1)
         die_msg("no memory for the response");
     read_response(fd, &m);
+    /* 1xx answers (100 Continue, 103 Early Hints) come before the real one. */
+    for (int i = 0; i < 4 && m.status < 200; i++) {
+        say("an interim answer, %d %s: the real one follows", m.status, m.reason);
+        http_msg_reset(&m);
+        read_response(fd, &m);
+    }
     double ms = now_ms() - t0;
 
     say("status %d \"%s\", %zu header fields, HTTP/1.%d", m.status, m.reason, m.nheaders,

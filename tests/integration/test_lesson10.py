@@ -162,6 +162,17 @@ def run_against(ctx, answer, close=True, timeout="2"):
         fake.stop()
 
 
+def test_interim_and_long_body(ctx):
+    """A 100 Continue before the answer is skipped, and a long body is read whole but shown only at its start."""
+    body = b"x" * 200000
+    r = run_against(ctx, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+                    + str(len(body)).encode() + b"\r\n\r\n" + body)
+    assert r.returncode == 0, r
+    assert "an interim answer, 100 Continue" in r.stdout
+    assert "body: 200000 bytes, framed by Content-Length" in r.stdout
+    assert len(r.stdout.splitlines()) < 200, "the whole body was printed"
+
+
 def test_bad_status_line(ctx):
     """A malformed status line is refused with a message that quotes it."""
     r = run_against(ctx, b"HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n")
