@@ -27,7 +27,7 @@ void die_err(const char *call, int err)
         ctx.addr = f->addr[0] ? f->addr : NULL;
     }
     struct explanation ex;
-    explain_errno(call, err, &ex);
+    explain_errno_at(call, err, explain_family_of(ctx.addr), &ex);
     char buf[512];
     print_wrapped(stderr, "why:", explain_fill(ex.why, &ctx, buf, sizeof buf));
     print_wrapped(stderr, "hint:", explain_fill(ex.hint, &ctx, buf, sizeof buf));

@@ -21,6 +21,8 @@
  */
 #include "explain.h"
 
+#include <sys/socket.h>
+
 #include "errnames.h"
 
 #include <errno.h>
@@ -848,6 +850,59 @@ const int *explain_documented_errnos(const char *call)
 const char *const *explain_calls(void)
 {
     return call_names;
+}
+
+/* For a Unix domain socket the same errno means something else: the
+ * address is a file, not a port. These come before the rows above. */
+static const struct row unix_rows[] = {
+    {"bind", EADDRINUSE,
+     "The path {addr} already exists: a socket file left by a server that ended without "
+     "removing it, or one another server is using.",
+     "If nothing answers on it, the file is stale: remove it (unlink) and bind again; never "
+     "remove a path you did not make."},
+    {"bind", EACCES,
+     "You may not create a file in the directory of {addr}: it lacks write or search "
+     "permission for you.",
+     "Bind a path in a directory you own, such as one made with mkdtemp."},
+    {"bind", ENOENT,
+     "A directory on the way to {addr} does not exist, so the socket file cannot be made.",
+     "Create the directory first, or choose a path whose directory exists."},
+    {"connect", ECONNREFUSED,
+     "The socket file {addr} exists, but no server listens on it: its server ended without "
+     "removing it.",
+     "Start the server; if it is not running, the file is stale and can be removed."},
+    {"connect", ENOENT,
+     "There is no socket file at {addr}: the server is not running, or it uses another path.",
+     "Start the server first, and check the path it binds."},
+    {"connect", EACCES,
+     "Its permissions keep you out: you may not write to the socket file {addr}, or may not "
+     "search a directory on its path.",
+     "Check the modes of the file and each directory (ls -ld); the server decides who may "
+     "connect."},
+    {"sendto sendmsg", ECONNREFUSED,
+     "No socket is bound to the path {addr} any more: the receiver has gone.",
+     "Start the receiver, or check the path you send to."},
+};
+
+int explain_family_of(const char *addr)
+{
+    if (addr == NULL || *addr == '\0')
+        return AF_UNSPEC;
+    if (*addr == '/' || *addr == '@' || *addr == '(')
+        return AF_UNIX;
+    return *addr == '[' ? AF_INET6 : AF_INET;
+}
+
+int explain_errno_at(const char *call, int err, int family, struct explanation *out)
+{
+    if (family == AF_UNIX)
+        for (size_t i = 0; i < sizeof unix_rows / sizeof unix_rows[0]; i++)
+            if (unix_rows[i].err == err && names_call(unix_rows[i].calls, call)) {
+                if (out != NULL)
+                    *out = (struct explanation){unix_rows[i].why, unix_rows[i].hint};
+                return 1;
+            }
+    return explain_errno(call, err, out);
 }
 
 int explain_errno(const char *call, int err, struct explanation *out)

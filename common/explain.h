@@ -43,6 +43,18 @@ const char *explain_call(const char *call);
 int explain_errno(const char *call, int err, struct explanation *out);
 
 /*
+ * Like explain_errno, for a socket of address family `family`: for
+ * AF_UNIX, where the address is a file, some errnos have words of their
+ * own (bind EADDRINUSE: the file exists). Other families: explain_errno.
+ */
+int explain_errno_at(const char *call, int err, int family, struct explanation *out);
+
+/* The family an address written by addr_format() belongs to: AF_UNIX for
+ * a path or an @abstract name, AF_INET6 for [..], else AF_INET; AF_UNSPEC
+ * for NULL or "". */
+int explain_family_of(const char *addr);
+
+/*
  * The errnos documented for `call`, as a zero-terminated array, or NULL for
  * a call not in the catalog.
  */

@@ -327,7 +327,7 @@ void step_after(const struct event *e)
         fprintf(f, "[%s] %s = %lld %s (%s)\n", role, e->args ? e->args : e->call, e->ret,
                 errno_name(e->err), errno_meaning(e->err));
         struct explanation ex;
-        explain_errno(e->call, e->err, &ex);
+        explain_errno_at(e->call, e->err, explain_family_of(e->addr), &ex);
         struct explain_ctx ctx = {.fd = e->fd, .port = -1, .addr = NULL};
         if (e->addr[0]) {
             ctx.addr = e->addr;

@@ -11,6 +11,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #define MAX_WHY 200
@@ -239,6 +240,37 @@ static void test_a_call_own_words_win_over_words_it_shares(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(ex.why, "twice"));
 }
 
+static void test_a_unix_socket_gets_words_for_a_path_not_a_port(void)
+{
+    struct explanation ex;
+
+    CU_ASSERT_EQUAL(explain_family_of("/tmp/d/s.sock"), AF_UNIX);
+    CU_ASSERT_EQUAL(explain_family_of("@hidden"), AF_UNIX);
+    CU_ASSERT_EQUAL(explain_family_of("[::1]:80"), AF_INET6);
+    CU_ASSERT_EQUAL(explain_family_of("127.0.0.1:80"), AF_INET);
+    CU_ASSERT_EQUAL(explain_family_of(""), AF_UNSPEC);
+    CU_ASSERT_EQUAL(explain_family_of(NULL), AF_UNSPEC);
+
+    CU_ASSERT_EQUAL(explain_errno_at("bind", EADDRINUSE, AF_UNIX, &ex), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ex.why, "path"));
+    CU_ASSERT_PTR_NULL(strstr(ex.why, "port"));
+    CU_ASSERT(reads_as_catalog_text(ex.why, MAX_WHY));
+    CU_ASSERT(reads_as_catalog_text(ex.hint, MAX_HINT));
+    CU_ASSERT_EQUAL(explain_errno_at("connect", ECONNREFUSED, AF_UNIX, &ex), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ex.why, "socket file"));
+    CU_ASSERT_EQUAL(explain_errno_at("connect", EACCES, AF_UNIX, &ex), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ex.hint, "ls -ld"));
+
+    /* The same errno on a TCP socket keeps the port's words. */
+    explain_errno_at("bind", EADDRINUSE, AF_INET, &ex);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ex.why, "port"));
+    /* An errno with no words for paths falls back to the general catalog. */
+    struct explanation general;
+    explain_errno("listen", EOPNOTSUPP, &general);
+    explain_errno_at("listen", EOPNOTSUPP, AF_UNIX, &ex);
+    CU_ASSERT_STRING_EQUAL(ex.why, general.why);
+}
+
 static void test_an_unknown_call_falls_back_to_the_c_library_meaning(void)
 {
     struct explanation ex = {NULL, NULL};
@@ -401,6 +433,8 @@ UNIT_MAIN("explain",
            test_the_words_fit_the_failure},
           {"a call's own words win over the words it shares with similar calls",
            test_a_call_own_words_win_over_words_it_shares},
+          {"a Unix socket's errors speak of its path, not a port",
+           test_a_unix_socket_gets_words_for_a_path_not_a_port},
           {"an unknown call falls back to the C library's meaning",
            test_an_unknown_call_falls_back_to_the_c_library_meaning},
           {"a known errno without an entry for the call gets the general words",
