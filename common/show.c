@@ -55,16 +55,25 @@ void show_socket(int fd)
     char kind[24];
     snprintf(kind, sizeof kind, "%s", sock_kind_name(&k));
     for (char *p = kind; *p; p++)
-        if (*p >= 'a' && *p <= 'z' && (p == kind || p[-1] != '-'))
+        if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
     const char *state = sock_kind_is_tcp(&k) ? tcp_state_name(sock_tcp_state(fd)) : NULL;
     int in = 0, out = 0;
-    bool queues = sock_queues(fd, &in, &out) == 0;
+    bool queues = sock_queues(fd, &in, &out) == 0 && (in || out);
+    char line[2 * ADDR_STRLEN + 64];
+    snprintf(line, sizeof line, "   fd %d  %s %-11s %s%s%s", fd, kind, state ? state : "", local,
+             peer[0] ? " <-> " : "", peer);
+    /* "[role] " and the queues must fit 80 columns too, or go below. */
     char q[48] = "";
-    if (queues && (in || out))
-        snprintf(q, sizeof q, "  (queued: %d in, %d out)", in, out);
-    say("   fd %d  %s %-11s %s%s%s%s", fd, kind, state ? state : "", local, peer[0] ? " <-> " : "",
-        peer, q);
+    if (queues)
+        snprintf(q, sizeof q, "(queued: %d in, %d out)", in, out);
+    if (queues && strlen(show_role()) + 3 + strlen(line) + 2 + strlen(q) <= 80) {
+        say("%s  %s", line, q);
+    } else {
+        say("%s", line);
+        if (queues)
+            say("         %s", q);
+    }
     quiet_end();
 }
 
