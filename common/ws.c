@@ -361,6 +361,8 @@ static int frame_fail(struct ws_error *err, int code, const char *why)
 
 int ws_frame_header_parse(const uint8_t *buf, size_t len, struct ws_frame *f, struct ws_error *err)
 {
+    f->known = len < WS_MAX_HEADER ? (unsigned)len : WS_MAX_HEADER;
+    f->len_known = false;
     if (len < 1)
         return 0;
     f->fin = buf[0] & 0x80;
@@ -381,6 +383,16 @@ int ws_frame_header_parse(const uint8_t *buf, size_t len, struct ws_frame *f, st
     size_t need = 2 + (l == 126 ? 2 : l == 127 ? 8 : 0) + (f->masked ? 4 : 0);
     if (l == 127 && len > 2 && (buf[2] & 0x80))
         return frame_fail(err, WS_CLOSE_PROTOCOL, "a 64-bit length with its top bit set");
+    size_t len_end = l == 126 ? 4 : l == 127 ? 10 : 2;
+    if (len >= len_end) {
+        f->len = l;
+        if (l == 126)
+            f->len = (uint64_t)buf[2] << 8 | buf[3];
+        else if (l == 127)
+            for (int i = 0; i < 8; i++)
+                f->len = (i ? f->len << 8 : 0) | buf[2 + i];
+        f->len_known = true;
+    }
     if (len < need)
         return 0;
     size_t at = 2;
@@ -554,6 +566,35 @@ static int conn_fail(struct ws_conn *c, struct ws_error *err, int code, const ch
     return frame_fail(err, code, why);
 }
 
+/* Check what is known of the frame's header so far (f->known bytes)
+ * against the state of the connection, in the order conn_begin_frame
+ * does, so a bad frame fails at its first bad byte. */
+static int conn_check_early(struct ws_conn *c, struct ws_error *err)
+{
+    struct ws_frame *f = &c->f;
+    if (f->known < 1)
+        return 0;
+    if (f->rsv != 0)
+        return conn_fail(c, err, WS_CLOSE_PROTOCOL, "an RSV bit is set; no extension was agreed");
+    if (f->known < 2)
+        return 0;
+    if (c->role == WS_SERVER && !f->masked)
+        return conn_fail(c, err, WS_CLOSE_PROTOCOL, "a client frame that is not masked");
+    if (c->role == WS_CLIENT && f->masked)
+        return conn_fail(c, err, WS_CLOSE_PROTOCOL, "a server frame that is masked");
+    if (f->opcode >= WS_OP_CLOSE)
+        return 0;
+    if (f->opcode == WS_OP_CONT && c->msg_opcode == 0)
+        return conn_fail(c, err, WS_CLOSE_PROTOCOL, "a continuation frame with no message open");
+    if (f->opcode != WS_OP_CONT && c->msg_opcode != 0)
+        return conn_fail(c, err, WS_CLOSE_PROTOCOL,
+                         "a new message before the last one's final fragment");
+    uint64_t so_far = f->opcode == WS_OP_CONT ? c->msg_len : 0;
+    if (f->len_known && (f->len > c->max_message || so_far + f->len > c->max_message))
+        return conn_fail(c, err, WS_CLOSE_TOO_BIG, "a message larger than the limit");
+    return 0;
+}
+
 /* A whole header has been read into c->f: check it against the state of
  * the connection and get ready for the payload. */
 static int conn_begin_frame(struct ws_conn *c, struct ws_error *err)
@@ -671,6 +712,10 @@ int ws_conn_feed(struct ws_conn *c, const uint8_t *data, size_t len, size_t *use
             if (h == 0) {
                 c->hdr_len += n;
                 off += n;
+                if (conn_check_early(c, err) < 0) {
+                    *used = off;
+                    return -1;
+                }
                 continue;
             }
             off += (size_t)h - c->hdr_len;

@@ -184,6 +184,11 @@ struct ws_frame {
     uint8_t mask[4];
     uint64_t len;      /* payload length */
     size_t header_len; /* 2 to 14 bytes */
+    /* While a header is incomplete: how many of its bytes were read. The
+     * first byte's fields are valid from 1, MASK from 2, len once the
+     * length field is complete (len_known). */
+    unsigned known;
+    bool len_known;
 };
 
 /* The most a frame header takes: 2 + 8 (length) + 4 (mask). */
@@ -192,10 +197,11 @@ struct ws_frame {
 /*
  * Read a frame header from `buf` (`len` bytes, from the frame's first
  * byte). Returns the header's length (2..14) and fills *f; 0 when more
- * bytes are needed; -1 with *err when the header breaks a rule that does
- * not depend on the connection: reserved opcode, control frame with FIN
- * clear or longer than 125, 64-bit length with its top bit set (1002).
- * RSV bits and masking are checked by ws_conn, which knows the role.
+ * bytes are needed (then *f holds what those bytes already say, so a
+ * caller can refuse a frame before its header is complete); -1 with *err when the header breaks a
+ * rule that does not depend on the connection: reserved opcode, control frame with FIN clear or
+ * longer than 125, 64-bit length with its top bit set (1002). RSV bits and masking are checked by
+ * ws_conn, which knows the role.
  */
 int ws_frame_header_parse(const uint8_t *buf, size_t len, struct ws_frame *f, struct ws_error *err);
 

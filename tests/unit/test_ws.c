@@ -449,6 +449,15 @@ static void test_unmasked_client_frame_is_1002(void)
     expect_error(WS_SERVER, f, sizeof f, WS_CLOSE_PROTOCOL);
 }
 
+static void test_early_failures(void)
+{
+    /* An RSV bit fails at byte 1, an unmasked client frame at byte 2. */
+    const uint8_t rsv[] = {0xC1, 0x85, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    CU_ASSERT_EQUAL(feed(WS_SERVER, rsv, sizeof rsv, true, 0).err_at, 1);
+    const uint8_t unmasked[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
+    CU_ASSERT_EQUAL(feed(WS_SERVER, unmasked, sizeof unmasked, true, 0).err_at, 2);
+}
+
 static void test_masked_server_frame_is_1002(void)
 {
     const uint8_t f[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
@@ -636,7 +645,7 @@ static void test_message_over_the_limit_is_1009(void)
     struct run r = feed(WS_SERVER, b, n, true, 1000);
     CU_ASSERT_EQUAL(r.rc, -1);
     CU_ASSERT_EQUAL(r.err.code, WS_CLOSE_TOO_BIG);
-    CU_ASSERT_EQUAL(r.err_at, 8); /* as soon as the header is read */
+    CU_ASSERT_EQUAL(r.err_at, 4); /* as soon as the 16-bit length is read */
     /* The same over fragments: 600 + 600 > 1000. */
     n = cframe(b, false, WS_OP_BINARY, p, 600);
     n += cframe(b + n, true, WS_OP_CONT, p, 600);
@@ -684,6 +693,7 @@ UNIT_MAIN(
     {"a reserved opcode fails with 1002 at the first byte", test_reserved_opcodes_are_1002},
     {"an unmasked frame from a client fails with 1002", test_unmasked_client_frame_is_1002},
     {"a masked frame from a server fails with 1002", test_masked_server_frame_is_1002},
+    {"RSV bits and a missing mask fail at the byte that shows them", test_early_failures},
     {"a control frame over 125 bytes fails with 1002", test_long_control_frame_is_1002},
     {"a fragmented control frame fails with 1002", test_fragmented_control_frame_is_1002},
     {"a continuation with no message open fails with 1002", test_lone_continuation_is_1002},
