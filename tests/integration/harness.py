@@ -109,9 +109,17 @@ class Context:
             assert "AddressSanitizer" not in r.stderr, "ASan: %s" % r.stderr
         return r
 
-    def start(self, argv, env=None):
-        """Start a program in the background; it is killed at the end of the test."""
-        self.log("$ %s &" % " ".join(argv))
+    def start(self, argv, env=None, output=None):
+        """Start a program in the background; it is killed at the end of the test.
+        Its stdout and stderr are pipes, or go to the file `output` (for a
+        program that writes more than a pipe holds while nobody reads)."""
+        self.log("$ %s &%s" % (" ".join(argv), " > " + output if output else ""))
+        if output:
+            with open(output, "w") as f:
+                p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, text=True,
+                                     env=self.env(env))
+            self._procs.append(p)
+            return p
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=self.env(env))
         self._procs.append(p)

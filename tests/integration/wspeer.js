@@ -4,8 +4,10 @@
 //   node wspeer.js client URL         the exchange of wspeer.py's client:
 //                                     text, binary, two fragments, a ping,
 //                                     1 MiB, 64 KiB of UTF-8, then close 1000
-//   node wspeer.js echo-server PORT   an echo server on 127.0.0.1:PORT
-//                                     (stops after 600 s)
+//   node wspeer.js echo-server PORT [LIMIT]
+//                                     an echo server on 127.0.0.1:PORT that
+//                                     refuses messages over LIMIT bytes
+//                                     (1009); stops after 600 s
 "use strict";
 const WebSocket = require("ws");
 
@@ -51,8 +53,9 @@ function client(url) {
   ws.on("error", (e) => done({ ok: false, error: String(e) }));
 }
 
-function echoServer(port) {
-  const wss = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: port, maxPayload: 0 });
+function echoServer(port, limit) {
+  const wss = new WebSocket.WebSocketServer({ host: "127.0.0.1", port: port,
+                                              maxPayload: limit || 0 });
   wss.on("connection", (ws) => {
     ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on("error", () => {});
@@ -61,7 +64,7 @@ function echoServer(port) {
   setTimeout(() => process.exit(0), 600000);
 }
 
-const [cmd, arg] = process.argv.slice(2);
+const [cmd, arg, arg2] = process.argv.slice(2);
 if (cmd === "client") client(arg);
-else if (cmd === "echo-server") echoServer(Number(arg));
+else if (cmd === "echo-server") echoServer(Number(arg), Number(arg2 || 0));
 else done({ ok: false, error: "unknown command " + cmd });

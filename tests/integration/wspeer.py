@@ -6,7 +6,9 @@ Run with Debian's /usr/bin/python3, where python3-websockets is installed:
     wspeer.py chat URL            two clients; one speaks, both must hear it
     wspeer.py wait-close URL      connect, say "connected", wait for the
                                   server's close frame; JSON with its code
-    wspeer.py echo-server PORT    an echo server on 127.0.0.1:PORT (60 s)
+    wspeer.py echo-server PORT [LIMIT]
+                                  an echo server on 127.0.0.1:PORT for 600 s,
+                                  refusing messages over LIMIT bytes (1009)
     wspeer.py browser URL CHROMIUM DIR
                                   headless Chromium (driven over its DevTools
                                   WebSocket) opens the page at URL, sends
@@ -73,13 +75,13 @@ async def wait_close(url):
         return {"ok": True, "close_code": ws.close_code, "reason": ws.close_reason}
 
 
-async def echo_server(port):
+async def echo_server(port, limit):
     async def echo(ws, path=None):
         async for msg in ws:
             await ws.send(msg)
-    async with websockets.serve(echo, "127.0.0.1", port, max_size=None):
+    async with websockets.serve(echo, "127.0.0.1", port, max_size=limit, ping_interval=None):
         print("listening", flush=True)
-        await asyncio.sleep(60)
+        await asyncio.sleep(600)
 
 
 # The test that runs inside the page: it uses the page's own WebSocket and
@@ -196,7 +198,7 @@ def main():
     elif cmd == "wait-close":
         out = asyncio.run(wait_close(args[0]))
     elif cmd == "echo-server":
-        asyncio.run(echo_server(int(args[0])))
+        asyncio.run(echo_server(int(args[0]), int(args[1]) if len(args) > 1 else None))
         return 0
     elif cmd == "browser":
         out = asyncio.run(browser(args[0], args[1], args[2]))
