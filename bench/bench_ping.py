@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--count", type=int, default=200, help="requests per round (default 200)")
     ap.add_argument("--interval", default="0.01", help="seconds between requests (0.01)")
     ap.add_argument("--rounds", type=int, default=2, help="rounds per program (default 2)")
+    ap.add_argument("--build", help="accepted for make bench; not used")
     a = ap.parse_args()
 
     lesson = os.path.join(os.path.abspath(a.bin), "04-raw-ping")
