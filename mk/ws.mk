@@ -6,6 +6,7 @@
 #   make fuzz-ws-short    the bounded run `make test` does (10 s each)
 #   make ws-node          install node `ws` into $(BUILD)/node_modules (npm)
 #   make bench-ws         lesson 11's server against node `ws`, echo of 1 KiB
+#                         (bench/bench_ws.py, with the load client below)
 
 WS_FUZZ_SECONDS ?= 300
 WS_FUZZ_SHORT_SECONDS ?= 10
@@ -47,12 +48,22 @@ fuzz-ws-short: $(WS_FUZZERS)
 ws-node:
 	@scripts/ws-node.sh $(BUILD)
 
-bench-ws: all ws-node
+# The benchmark's load client, the same for every server it measures. It
+# sits in bench/ws/ so that the bench/*.c rule (plain and wrapped builds)
+# leaves it alone: it is never linked with the interposer, only with
+# common/ws and libcrypto, so the clients are not traced.
+WS_LOAD := $(BUILD)/bench/ws_load
+$(WS_LOAD): bench/ws/ws_load.c $(BUILD)/common/ws.o | $(BUILD)/.deps-build
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(BASE_LDFLAGS) $< $(BUILD)/common/ws.o -o $@ -lcrypto -lm
+
+bench-ws: all ws-node $(WS_LOAD)
 	@$(PYTHON) bench/bench_ws.py --bin $(BIN) --build $(BUILD)
 
 FUZZ_TARGETS += fuzz-ws
 TEST_PREREQS += fuzz-ws-short ws-node
-BENCH_PREREQS += ws-node
+BENCH_PREREQS += ws-node $(WS_LOAD)
 
 # The page of lesson 11's classroom server is put in at build time.
 $(BUILD)/common/wspage.o: common/wspage.html
