@@ -33,7 +33,48 @@ static void fill_addr(struct sockaddr_storage *ss, int family, const __be32 *add
     }
 }
 
-static int dump_family(int family, int port, diag_visit_fn visit, void *arg, bool *stopped)
+/* The kernel's filter language for a dump (INET_DIAG_REQ_BYTECODE), as
+ * `ss` speaks it: ops that jump ahead by `yes` or `no` bytes; landing just
+ * past the end accepts a socket, 4 bytes beyond rejects it, and a `no`
+ * must land on an op that the chain of `yes` jumps also reaches. Ours
+ * accepts a socket whose local or peer port is one of `ports`, so the
+ * kernel copies out only those, not every socket of a busy host:
+ *
+ *   [S_EQ p0][JMP to end][D_EQ p0][JMP to end][S_EQ p1] ... [D_EQ pn]
+ *
+ * A match goes on to its JMP, which always takes `no`, to the end; a
+ * mismatch skips its JMP to the next test. Returns the length in bytes. */
+static size_t port_filter(const int *ports, int nports, struct inet_diag_bc_op *bc)
+{
+    const unsigned short op = sizeof *bc, test = 2 * sizeof *bc; /* a test: code, then port */
+    int ntests = 2 * nports;
+    size_t len = (size_t)(ntests - 1) * (test + op) + test;
+    struct inet_diag_bc_op *at = bc;
+    for (int k = 0; k < ntests; k++) {
+        bool last = k == ntests - 1;
+        at[0] = (struct inet_diag_bc_op){.code = k % 2 ? INET_DIAG_BC_D_EQ : INET_DIAG_BC_S_EQ,
+                                         .yes = test, /* to its JMP, or past the end */
+                                         .no = (unsigned short)(test + op)}; /* next test */
+        at[1] = (struct inet_diag_bc_op){.no = (unsigned short)ports[k / 2]};
+        at += 2;
+        if (!last) {
+            size_t left = len - (size_t)((char *)at - (char *)bc);
+            *at++ = (struct inet_diag_bc_op){
+                .code = INET_DIAG_BC_JMP, .yes = op, .no = (unsigned short)left};
+        }
+    }
+    return len;
+}
+
+static __thread bool last_in_kernel;
+
+bool diag_last_dump_filtered(void)
+{
+    return last_in_kernel;
+}
+
+static int dump_family(int family, const int *ports, int nports, bool in_kernel,
+                       diag_visit_fn visit, void *arg, bool *stopped)
 {
     int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (nl == -1)
@@ -42,9 +83,17 @@ static int dump_family(int family, int port, diag_visit_fn visit, void *arg, boo
     struct {
         struct nlmsghdr nlh;
         struct inet_diag_req_v2 req;
+        struct nlattr attr;
+        struct inet_diag_bc_op bc[6 * DIAG_MAX_PORTS];
     } msg;
     memset(&msg, 0, sizeof msg);
-    msg.nlh.nlmsg_len = sizeof msg;
+    msg.nlh.nlmsg_len = NLMSG_LENGTH(sizeof msg.req);
+    if (nports > 0 && in_kernel) {
+        size_t bclen = port_filter(ports, nports, msg.bc);
+        msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
+        msg.attr.nla_len = (unsigned short)(NLA_HDRLEN + bclen);
+        msg.nlh.nlmsg_len += NLA_ALIGN(msg.attr.nla_len);
+    }
     msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     msg.nlh.nlmsg_seq = 1;
@@ -53,7 +102,7 @@ static int dump_family(int family, int port, diag_visit_fn visit, void *arg, boo
     msg.req.idiag_states = ALL_STATES;
 
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    if (sendto(nl, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) == -1) {
+    if (sendto(nl, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) == -1) {
         int e = errno;
         close(nl);
         return -e;
@@ -89,8 +138,11 @@ static int dump_family(int family, int port, diag_visit_fn visit, void *arg, boo
                 continue;
             const struct inet_diag_msg *m = NLMSG_DATA(h);
             int sport = ntohs(m->id.idiag_sport), dport = ntohs(m->id.idiag_dport);
-            if (port != 0 && sport != port && dport != port)
-                continue;
+            bool wanted = nports == 0;
+            for (int i = 0; i < nports && !wanted; i++)
+                wanted = sport == ports[i] || dport == ports[i];
+            if (!wanted)
+                continue; /* the kernel filters too; this is for a kernel that cannot */
             struct diag_sock s;
             memset(&s, 0, sizeof s);
             s.family = m->idiag_family;
@@ -116,18 +168,36 @@ static int dump_family(int family, int port, diag_visit_fn visit, void *arg, boo
     return rc;
 }
 
-int diag_dump_tcp(int family, int port, diag_visit_fn visit, void *arg)
+int diag_dump_tcp_ports(int family, const int *ports, int nports, diag_visit_fn visit, void *arg)
 {
-    bool stopped = false;
-    int rc = 0;
+    if (nports < 0 || nports > DIAG_MAX_PORTS || (nports > 0 && ports == NULL))
+        return -EINVAL;
+    for (int i = 0; i < nports; i++)
+        if (ports[i] <= 0 || ports[i] > 65535)
+            return -EINVAL;
     /* These netlink calls are ours, not the traced program's. */
     quiet_begin();
-    if (family == AF_INET || family == AF_UNSPEC)
-        rc = dump_family(AF_INET, port, visit, arg, &stopped);
-    if (rc == 0 && !stopped && (family == AF_INET6 || family == AF_UNSPEC))
-        rc = dump_family(AF_INET6, port, visit, arg, &stopped);
+    /* The kernel filters by port; one older than 4.16 knows no such test
+     * (EINVAL), and then every socket comes and we filter here. */
+    int rc = -EINVAL;
+    for (int pass = 0; pass < 2 && rc == -EINVAL; pass++) {
+        bool in_kernel = pass == 0 && nports > 0, stopped = false;
+        rc = 0;
+        if (family == AF_INET || family == AF_UNSPEC)
+            rc = dump_family(AF_INET, ports, nports, in_kernel, visit, arg, &stopped);
+        if (rc == 0 && !stopped && (family == AF_INET6 || family == AF_UNSPEC))
+            rc = dump_family(AF_INET6, ports, nports, in_kernel, visit, arg, &stopped);
+        last_in_kernel = in_kernel && rc == 0;
+        if (!in_kernel)
+            break;
+    }
     quiet_end();
     return rc;
+}
+
+int diag_dump_tcp(int family, int port, diag_visit_fn visit, void *arg)
+{
+    return diag_dump_tcp_ports(family, &port, port == 0 ? 0 : 1, visit, arg);
 }
 
 /* Compare an address from the caller with one from the kernel. An IPv4

@@ -12,6 +12,7 @@
 #ifndef SOCKSCOPE_DIAG_H
 #define SOCKSCOPE_DIAG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -36,6 +37,21 @@ typedef int (*diag_visit_fn)(const struct diag_sock *s, void *arg);
  * a negative errno when netlink fails.
  */
 int diag_dump_tcp(int family, int port, diag_visit_fn visit, void *arg);
+
+/* The most ports diag_dump_tcp_ports takes. */
+#define DIAG_MAX_PORTS 64
+
+/*
+ * Like diag_dump_tcp, for sockets whose local or peer port is any of the
+ * `nports` ports (1..65535; nports 0: every socket). The kernel does the
+ * filtering, so a host with many sockets costs little. Returns 0, -EINVAL
+ * for more than DIAG_MAX_PORTS or a bad port, or a negative errno.
+ */
+int diag_dump_tcp_ports(int family, const int *ports, int nports, diag_visit_fn visit, void *arg);
+
+/* Whether this thread's last dump was filtered by the kernel (false when
+ * it took every socket and filtered here). For tests and diagnostics. */
+bool diag_last_dump_filtered(void);
 
 /*
  * Find the TCP socket with exactly this local and peer address and store it

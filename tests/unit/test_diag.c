@@ -156,6 +156,71 @@ static void listener_is_found(int family)
     close(fd);
 }
 
+struct ports_seen {
+    int want[3];
+    int hits[3]; /* sockets seen with want[i] as local or peer port */
+    int others;  /* sockets seen with none of them */
+};
+
+static int visit_ports(const struct diag_sock *s, void *arg)
+{
+    struct ports_seen *p = arg;
+    const struct sockaddr_in *l = (const void *)&s->local, *r = (const void *)&s->peer;
+    int lp = ntohs(l->sin_port), rp = ntohs(r->sin_port);
+    bool any = false;
+    for (int i = 0; i < 3; i++)
+        if (p->want[i] == lp || p->want[i] == rp) {
+            p->hits[i]++;
+            any = true;
+        }
+    if (!any)
+        p->others++;
+    return 0;
+}
+
+static void test_dump_by_ports(void)
+{
+    /* Three listeners; a connection to the first. Asked for the first two
+     * ports, the kernel gives the two listeners and both ends of the
+     * connection (local port on one end, peer port on the other), and
+     * nothing of the third. */
+    struct endpoint at[3];
+    int fd[3];
+    for (int i = 0; i < 3; i++) {
+        fd[i] = open_listener(AF_INET, &at[i]);
+        CU_ASSERT_FATAL(fd[i] != -1);
+    }
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(c != -1);
+    CU_ASSERT_FATAL(connect(c, (struct sockaddr *)&at[0].addr, at[0].len) == 0);
+    int ports[2] = {port_of(&at[0]), port_of(&at[1])};
+    struct ports_seen seen = {.want = {ports[0], ports[1], port_of(&at[2])}};
+    CU_ASSERT_EQUAL(diag_dump_tcp_ports(AF_INET, ports, 2, visit_ports, &seen), 0);
+    CU_ASSERT(diag_last_dump_filtered());
+    CU_ASSERT_EQUAL(seen.hits[0], 3); /* listener, client end, accepted end */
+    CU_ASSERT_EQUAL(seen.hits[1], 1);
+    CU_ASSERT_EQUAL(seen.hits[2], 0);
+    CU_ASSERT_EQUAL(seen.others, 0);
+
+    /* Bad requests are refused before netlink is asked. */
+    int many[DIAG_MAX_PORTS + 1];
+    for (int i = 0; i <= DIAG_MAX_PORTS; i++)
+        many[i] = 1000 + i;
+    CU_ASSERT_EQUAL(diag_dump_tcp_ports(AF_INET, many, DIAG_MAX_PORTS + 1, visit_ports, &seen),
+                    -EINVAL);
+    int zero = 0;
+    CU_ASSERT_EQUAL(diag_dump_tcp_ports(AF_INET, &zero, 1, visit_ports, &seen), -EINVAL);
+    /* The most ports it takes still pass the kernel's check. */
+    many[0] = ports[1];
+    struct ports_seen most = {.want = {ports[1], -1, -1}};
+    CU_ASSERT_EQUAL(diag_dump_tcp_ports(AF_INET, many, DIAG_MAX_PORTS, visit_ports, &most), 0);
+    CU_ASSERT(diag_last_dump_filtered());
+    CU_ASSERT_EQUAL(most.hits[0], 1);
+    close(c);
+    for (int i = 0; i < 3; i++)
+        close(fd[i]);
+}
+
 static void test_listener_found(void)
 {
     listener_is_found(AF_INET);
@@ -270,4 +335,6 @@ UNIT_MAIN("sock_diag", {"a listening socket on 127.0.0.1 is found in LISTEN", te
           {"the side that closes first is left in FIN_WAIT_1, FIN_WAIT_2, then TIME_WAIT",
            test_first_closer},
           {"a connection that never existed is not found (ENOENT)", test_never_existed},
+          {"a dump by ports is filtered by the kernel: the ports asked for, nothing else",
+           test_dump_by_ports},
           {"the same holds over IPv6 on ::1 when this machine has it", test_ipv6});
