@@ -2,7 +2,6 @@
 #include "event.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,27 +111,61 @@ struct out {
     bool full;
 };
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+/* Append `n` bytes. Every field goes through here: an event is encoded
+ * after every traced call, so this avoids printf's cost on that path. */
+static void put_mem(struct out *o, const char *s, size_t n)
 {
     if (o->full)
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
+    if (n >= o->cap - o->len) {
         o->full = true;
         o->buf[o->len] = '\0';
         return;
     }
-    o->len += (size_t)n;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void put(struct out *o, const char *s)
+{
+    put_mem(o, s, strlen(s));
+}
+
+static void put_u(struct out *o, unsigned long long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put_mem(o, tmp + i, sizeof tmp - i);
+}
+
+static void put_i(struct out *o, long long v)
+{
+    if (v < 0) {
+        put_mem(o, "-", 1);
+        put_u(o, 0ull - (unsigned long long)v);
+    } else {
+        put_u(o, (unsigned long long)v);
+    }
+}
+
+/* ,"key": */
+static void put_key(struct out *o, const char *key)
+{
+    put_mem(o, ",\"", 2);
+    put(o, key);
+    put_mem(o, "\":", 2);
 }
 
 static void put_str(struct out *o, const char *key, const char *val)
 {
+    put_key(o, key);
     if (val == NULL) {
-        put(o, ",\"%s\":null", key);
+        put_mem(o, "null", 4);
         return;
     }
     /* A long text (a note, a call's arguments) is cut, and says so, so
@@ -142,25 +175,39 @@ static void put_str(struct out *o, const char *key, const char *val)
     size_t used = json_escape_bytes(val, len, esc, EVENT_STR_MAX);
     if (used < len)
         strcat(esc, "...");
-    put(o, ",\"%s\":\"%s\"", key, esc);
+    put_mem(o, "\"", 1);
+    put(o, esc);
+    put_mem(o, "\"", 1);
+}
+
+static void put_int_field(struct out *o, const char *key, long long v)
+{
+    put_key(o, key);
+    put_i(o, v);
 }
 
 static void encode(const struct event *e, struct out *o, size_t preview)
 {
-    put(o, "{\"v\":%d,\"seq\":%llu,\"ts_ns\":%llu,\"pid\":%d,\"ppid\":%d", TRACE_FORMAT_VERSION,
-        (unsigned long long)e->seq, (unsigned long long)e->ts_ns, (int)e->pid, (int)e->ppid);
+    put(o, "{\"v\":");
+    put_i(o, TRACE_FORMAT_VERSION);
+    put_key(o, "seq");
+    put_u(o, (unsigned long long)e->seq);
+    put_key(o, "ts_ns");
+    put_u(o, (unsigned long long)e->ts_ns);
+    put_int_field(o, "pid", (int)e->pid);
+    put_int_field(o, "ppid", (int)e->ppid);
     put_str(o, "role", e->role);
     put_str(o, "kind", e->kind);
     put_str(o, "call", e->call);
     put_str(o, "args", e->args);
     if (e->fd >= 0)
-        put(o, ",\"fd\":%d", e->fd);
+        put_int_field(o, "fd", e->fd);
     else
         put(o, ",\"fd\":null");
     if (e->fd2 >= 0)
-        put(o, ",\"fd2\":%d", e->fd2);
+        put_int_field(o, "fd2", e->fd2);
     if (e->call != NULL && strcmp(e->kind ? e->kind : "", "call") == 0)
-        put(o, ",\"ret\":%lld", e->ret);
+        put_int_field(o, "ret", e->ret);
     else
         put(o, ",\"ret\":null");
     put_str(o, "errno", e->err ? errno_name(e->err) : NULL);
@@ -171,36 +218,51 @@ static void encode(const struct event *e, struct out *o, size_t preview)
         put_str(o, "addr", e->addr);
     put_str(o, "state", tcp_state_name(e->state));
     put_str(o, "state_src", e->state != TCPS_NONE ? e->state_src : NULL);
-    if (e->rxq >= 0)
-        put(o, ",\"rxq\":%d,\"txq\":%d", e->rxq, e->txq);
+    if (e->rxq >= 0) {
+        put_int_field(o, "rxq", e->rxq);
+        put_int_field(o, "txq", e->txq);
+    }
     if (e->src_file != NULL) {
         char esc[512];
         json_escape_bytes(e->src_file, strlen(e->src_file), esc, sizeof esc);
-        put(o, ",\"src\":\"%s:%d\"", esc, e->src_line);
+        put(o, ",\"src\":\"");
+        put(o, esc);
+        put_mem(o, ":", 1);
+        put_i(o, e->src_line);
+        put_mem(o, "\"", 1);
     } else {
         put(o, ",\"src\":null");
     }
-    if (e->dur_ns)
-        put(o, ",\"dur_ns\":%llu", (unsigned long long)e->dur_ns);
+    if (e->dur_ns) {
+        put_key(o, "dur_ns");
+        put_u(o, (unsigned long long)e->dur_ns);
+    }
     if (e->what != NULL)
         put_str(o, "what", e->what);
     if (e->text != NULL)
         put_str(o, "text", e->text);
     if (e->bytes >= 0) {
-        put(o, ",\"bytes\":%lld", e->bytes);
+        put_int_field(o, "bytes", e->bytes);
         size_t n = e->data_len < preview ? e->data_len : preview;
         if (e->data != NULL && n > 0) {
             char esc[EVENT_PREVIEW * 6 + 8];
             size_t used = json_escape_bytes(e->data, n, esc, sizeof esc);
-            put(o, ",\"data\":\"%s\",\"hex\":\"", esc);
+            put(o, ",\"data\":\"");
+            put(o, esc);
+            put(o, "\",\"hex\":\"");
+            static const char digits[] = "0123456789abcdef";
             const unsigned char *d = e->data;
-            for (size_t i = 0; i < used; i++)
-                put(o, "%02x", d[i]);
-            put(o, "\",\"trunc\":%s", used < (size_t)e->bytes ? "true" : "false");
+            for (size_t i = 0; i < used; i++) {
+                char h[2] = {digits[d[i] >> 4], digits[d[i] & 15]};
+                put_mem(o, h, 2);
+            }
+            put(o, used < (size_t)e->bytes ? "\",\"trunc\":true" : "\",\"trunc\":false");
         }
     }
-    if (e->dropped)
-        put(o, ",\"dropped\":%llu", (unsigned long long)e->dropped);
+    if (e->dropped) {
+        put_key(o, "dropped");
+        put_u(o, (unsigned long long)e->dropped);
+    }
     put(o, "}\n");
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,22 @@
 #include "quiet.h"
 
 struct trace_state trace_g = {.file_fd = -1, .viewer_fd = -1};
+
+/*
+ * The file sink's lines wait here, so that a send and the recv after it
+ * cost one write(), done while the process waits anyway, instead of two on
+ * the path of every round trip. What waits is written before the process
+ * next makes a call that may wait (trace_flush from the interposer), after
+ * an event that ends or changes a connection, before fork, at exit, once
+ * it is older than PENDING_MAX_NS, or when the buffer is full.
+ */
+#define PENDING_MAX_NS 10000000ull /* 10 ms */
+static struct {
+    pthread_mutex_t lock;
+    char buf[16384];
+    size_t len;
+    uint64_t since_ns; /* the time of the oldest waiting line */
+} pending = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static __thread char role_buf[17];
 static bool viewer_wanted;
@@ -161,6 +178,8 @@ void trace_setup(int argc, char **argv, bool linked)
 
 void trace_after_fork_child(void)
 {
+    pthread_mutex_init(&pending.lock, NULL);
+    pending.len = 0;
     role_known = false;
     trace_g.pid = getpid();
     trace_g.ppid = getppid();
@@ -198,6 +217,58 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+
+static void flush_locked(void)
+{
+    if (pending.len > 0 && trace_g.file_fd != -1)
+        write_all(trace_g.file_fd, pending.buf, pending.len);
+    pending.len = 0;
+}
+
+void trace_flush(void)
+{
+    if (trace_g.file_fd == -1 || pending.len == 0)
+        return;
+    int saved = errno;
+    quiet_begin();
+    pthread_mutex_lock(&pending.lock);
+    flush_locked();
+    pthread_mutex_unlock(&pending.lock);
+    quiet_end();
+    errno = saved;
+}
+
+/* Calls that only move bytes: their events may wait for the next flush. */
+static bool may_wait_in_buffer(const struct event *e)
+{
+    static const char *const data[] = {"send", "sendto", "sendmsg", "write",
+                                       "recv", "recvfrom", "recvmsg", "read"};
+    if (e->kind == NULL || strcmp(e->kind, "call") != 0 || e->call == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof data / sizeof data[0]; i++)
+        if (strcmp(e->call, data[i]) == 0)
+            return true;
+    return false;
+}
+
+static void file_sink_put(const struct event *e, const char *line, size_t len)
+{
+    pthread_mutex_lock(&pending.lock);
+    if (pending.len + len > sizeof pending.buf)
+        flush_locked();
+    if (len > sizeof pending.buf) {
+        write_all(trace_g.file_fd, line, len);
+    } else {
+        if (pending.len == 0)
+            pending.since_ns = e->ts_ns;
+        memcpy(pending.buf + pending.len, line, len);
+        pending.len += len;
+        if (!may_wait_in_buffer(e) || e->ts_ns - pending.since_ns > PENDING_MAX_NS)
+            flush_locked();
+    }
+    pthread_mutex_unlock(&pending.lock);
+}
+
 void trace_emit(struct event *e)
 {
     int saved = errno;
@@ -215,7 +286,7 @@ void trace_emit(struct event *e)
     size_t len = event_encode(e, line, sizeof line);
 
     if (trace_g.file_fd != -1)
-        write_all(trace_g.file_fd, line, len);
+        file_sink_put(e, line, len);
     if (trace_g.viewer_fd != -1) {
         /* Step events must reach the viewer: it is waiting to answer them. */
         int flags = MSG_NOSIGNAL | (strcmp(e->kind, "step") == 0 ? 0 : MSG_DONTWAIT);
@@ -251,6 +322,7 @@ void trace_finish(void)
 {
     if (!trace_g.active)
         return;
+    trace_flush();
     if (trace_g.dropped > 0) {
         char text[96];
         snprintf(text, sizeof text, "the viewer could not take %llu events",

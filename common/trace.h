@@ -67,4 +67,8 @@ int trace_viewer_fd(void);
 /* Write every pending thing out before the process ends. */
 void trace_finish(void);
 
+/* Write the file sink's waiting lines now. The interposer calls it before
+ * a call that may wait, and before fork; trace_finish calls it too. */
+void trace_flush(void);
+
 #endif

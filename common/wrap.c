@@ -270,6 +270,12 @@ static void fill_truth(struct event *e, int fd)
     }
 }
 
+static bool sends_only(const char *call)
+{
+    return strcmp(call, "send") == 0 || strcmp(call, "sendto") == 0 ||
+           strcmp(call, "sendmsg") == 0 || strcmp(call, "write") == 0;
+}
+
 static void call_begin(struct call *c, const char *name, int fd)
 {
     event_init(&c->e);
@@ -295,6 +301,10 @@ static void call_announce(struct call *c)
     } else {
         step_idle();
     }
+    /* Any call but a send may wait: write out what the file sink holds
+     * first, while the process would wait anyway. */
+    if (!sends_only(c->e.call))
+        trace_flush();
     quiet_end();
     c->t0 = trace_now_ns();
 }
@@ -963,6 +973,8 @@ pid_t WRAP(fork)(void)
     if (!trace_g.active)
         return REAL(fork)();
     pid_t parent = getpid();
+    /* The child must not inherit (and write again) lines still waiting. */
+    trace_flush();
     if (trace_g.step)
         step_idle();
     pid_t r = REAL(fork)();
@@ -998,45 +1010,49 @@ int WRAP(prctl)(int option, ...)
     return r;
 }
 
+/* Before a call that waits: the trace file gets what waits in its
+ * buffer, and in step mode another process may take the terminal. */
+static void before_wait(void)
+{
+    trace_flush();
+    if (trace_g.step)
+        step_idle();
+}
+
 /* Calls that wait for something other than a socket: in step mode another
  * process may need the terminal meanwhile. */
 DECLARE_REAL(pid_t, waitpid, (pid_t, int *, int))
 pid_t WRAP(waitpid)(pid_t pid, int *status, int options)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(waitpid)(pid, status, options);
 }
 
 DECLARE_REAL(pid_t, wait, (int *))
 pid_t WRAP(wait)(int *status)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(wait)(status);
 }
 
 DECLARE_REAL(unsigned int, sleep, (unsigned int))
 unsigned int WRAP(sleep)(unsigned int s)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(sleep)(s);
 }
 
 DECLARE_REAL(int, nanosleep, (const struct timespec *, struct timespec *))
 int WRAP(nanosleep)(const struct timespec *req, struct timespec *rem)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(nanosleep)(req, rem);
 }
 
 DECLARE_REAL(int, usleep, (useconds_t))
 int WRAP(usleep)(useconds_t us)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(usleep)(us);
 }
 
@@ -1044,24 +1060,21 @@ DECLARE_REAL(int, clock_nanosleep, (clockid_t, int, const struct timespec *, str
 int WRAP(clock_nanosleep)(clockid_t clock, int flags, const struct timespec *req,
                           struct timespec *rem)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(clock_nanosleep)(clock, flags, req, rem);
 }
 
 DECLARE_REAL(int, pause, (void))
 int WRAP(pause)(void)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(pause)();
 }
 
 DECLARE_REAL(int, sigsuspend, (const sigset_t *))
 int WRAP(sigsuspend)(const sigset_t *mask)
 {
-    if (trace_g.step)
-        step_idle();
+    before_wait();
     return REAL(sigsuspend)(mask);
 }
 
