@@ -87,7 +87,16 @@ static void send_all(int fd, const void *buf, size_t len)
         die_errno("send");
 }
 
-static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port, int done)
+/* Wait until the server has said what it saw, so that the lines come out
+ * in the order of the story (the server writes one byte a step). */
+static void wait_turn(int go)
+{
+    char c;
+    if (read(go, &c, 1) != 1)
+        die_msg("the server stopped");
+}
+
+static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port, int done, int go)
 {
     /* 1. Three sends on one connection. */
     int fd = tcp_connect(tcp_port);
@@ -109,6 +118,7 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
         send_all(fd, frame, 1 + n);
     }
     close(fd);
+    wait_turn(go);
 
     /* 2. One call, 1 MiB: send blocks until the kernel has taken it all. */
     fd = tcp_connect(tcp_port);
@@ -116,10 +126,11 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     if (big == NULL)
         die_msg("out of memory");
     memset(big, 'b', BIG);
+    say("one send() of 1048576 bytes: it returns when the kernel took them all");
     send_all(fd, big, BIG);
-    say("sent 1048576 bytes with one send()");
     free(big);
     close(fd);
+    wait_turn(go);
 
     /* 3. Three datagrams, and 4. one of 100 bytes. No connect: each
      * sendto names its destination. */
@@ -137,6 +148,7 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
 
     /* 5. A burst at a socket that is not reading. Every sendto succeeds:
      * UDP has no flow control, the sender never learns of the loss. */
+    wait_turn(go);
     to = loopback(small_port);
     char kb[1000];
     memset(kb, 'u', sizeof kb);
@@ -147,6 +159,7 @@ static void run_client(uint16_t tcp_port, uint16_t udp_port, uint16_t small_port
     close(u);
     if (write(done, "x", 1) != 1) /* tell the server: the burst is over */
         die_errno("write");
+    wait_turn(go);
 
     /* 6. A port where nothing listens: take one, and let it go. */
     uint16_t dead;
@@ -205,7 +218,14 @@ static void read_framed(int conn)
     say("the length prefix gave back %d messages from %d recvs of at most 5 bytes", got, recvs);
 }
 
-static void run_server(int listener, int udp, int small, int done)
+/* The client may go on: what the server saw is printed. */
+static void give_turn(int go)
+{
+    if (write(go, "g", 1) != 1)
+        die_errno("write");
+}
+
+static void run_server(int listener, int udp, int small, int done, int go)
 {
     /* 1. Wait until the client has closed its side (POLLRDHUP). TCP
      * delivers in order, so its FIN comes after all 11 bytes: they wait
@@ -223,6 +243,8 @@ static void run_server(int listener, int udp, int small, int done)
         die_errno("recv");
     say("recv(): %zd bytes: \"%.*s\"", n, (int)n, buf);
     say("  the 3 sends came out of 1 recv; where did \"one\" end?");
+    say("  (the server waited for the client's close, so all 11 bytes were");
+    say("  queued: a slow reader gets the same on every run)");
     close(conn);
 
     /* 1b. The same three with their lengths in front: messages again. */
@@ -230,6 +252,7 @@ static void run_server(int listener, int udp, int small, int done)
         die_errno("accept");
     read_framed(conn);
     close(conn);
+    give_turn(go);
 
     /* 2. Ask for all 1 MiB each time; recv returns what has arrived. */
     if ((conn = accept(listener, NULL, NULL)) == -1)
@@ -247,6 +270,7 @@ static void run_server(int listener, int udp, int small, int done)
     say("  short reads are normal: recv returns what has arrived so far");
     free(big);
     close(conn);
+    give_turn(go);
 
     /* 3. Each recvfrom returns exactly one datagram, and who sent it. */
     for (int i = 0; i < 3; i++) {
@@ -268,6 +292,7 @@ static void run_server(int listener, int udp, int small, int done)
         die_errno("recv");
     say("recv(16 bytes, MSG_TRUNC) = %zd: the datagram had %zd bytes;", n, n);
     say("  we got the first 16; the other %zd are lost", n - 16);
+    give_turn(go);
 
     /* 5. Wait for the end of the burst, then read what the small buffer
      * kept. SO_MEMINFO gives the kernel's count of datagrams it dropped
@@ -289,6 +314,7 @@ static void run_server(int listener, int udp, int small, int done)
     say("UDP burst: %d sent, %d received, %u dropped by the kernel", BURST, received,
         mem[SK_MEMINFO_DROPS]);
     say("  (its receive buffer was full; no call reported an error)");
+    give_turn(go);
     close(udp);
     close(small);
     close(listener);
@@ -317,9 +343,12 @@ int main(int argc, char **argv)
         die_errno("setsockopt");
     say("TCP port %u, UDP port %u, small UDP port %u", tcp_port, udp_port, small_port);
     show_socket(udp);
+    say("  no state: UDP has no connection (ss -uan: UNCONN)");
 
-    int pipefd[2];
-    if (pipe(pipefd) == -1)
+    /* Two pipes between the processes: "the burst is over" to the
+     * server, "your turn" to the client. */
+    int pipefd[2], gofd[2];
+    if (pipe(pipefd) == -1 || pipe(gofd) == -1)
         die_errno("pipe");
     fflush(stdout);
     pid_t pid = fork();
@@ -327,12 +356,13 @@ int main(int argc, char **argv)
         die_errno("fork");
     if (pid == 0) {
         prctl(PR_SET_NAME, "client");
-        close(listener), close(udp), close(small), close(pipefd[0]);
-        run_client(tcp_port, udp_port, small_port, pipefd[1]);
+        close(listener), close(udp), close(small), close(pipefd[0]), close(gofd[1]);
+        run_client(tcp_port, udp_port, small_port, pipefd[1], gofd[0]);
         return 0;
     }
     close(pipefd[1]);
-    run_server(listener, udp, small, pipefd[0]);
+    close(gofd[0]);
+    run_server(listener, udp, small, pipefd[0], gofd[1]);
     int status;
     if (waitpid(pid, &status, 0) == -1)
         die_errno("waitpid");

@@ -176,6 +176,23 @@ def test_udp_has_no_state(ctx):
     assert "UDP burst" in t.text()
 
 
+def test_the_output_tells_the_six_points_in_order(ctx):
+    """The two processes take turns, so the output reads as the story: points 1 to 6, each the client's act before the server's report of it."""
+    out, _ = run(ctx)
+    story = ['[client] sent "one", "two", "three"', '[server] recv(): 11 bytes',
+             "[server]   (the server waited for the client's close",
+             '[server] framed message 3: "three"', "[server] the length prefix gave back",
+             "[client] one send() of 1048576 bytes", "[server] 1 send of 1048576 bytes arrived",
+             '[server] recvfrom(): datagram 3: "three"', "[server] recv(16 bytes, MSG_TRUNC)",
+             "[client] sent a burst of 64 datagrams", "[server] UDP burst: 64 sent",
+             "[client] send() to port", "[client] recv() failed with ECONNREFUSED"]
+    at = [out.find(line) for line in story]
+    assert all(i >= 0 for i in at), [l for l, i in zip(story, at) if i < 0]
+    assert at == sorted(at), "out of order:\n" + out
+    assert "no state: UDP has no connection (ss -uan: UNCONN)" in out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+
+
 def test_help_and_bad_options(ctx):
     """--help says what the lesson shows; an unknown option is named, and exit 2."""
     r = ctx.run([ctx.lesson(LESSON), "--help"])
