@@ -29,6 +29,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ static int open_icmp_socket(int family, bool *raw)
     if (fd >= 0) {
         *raw = true;
         say("SOCK_RAW: allowed, this process holds CAP_NET_RAW%s", getuid() == 0 ? " (root)" : "");
+        say("  a raw socket has no port: it gets every ICMP packet the host gets");
+        say("  and may send any, so the kernel asks for that privilege");
         return fd;
     }
     int raw_err = errno;
@@ -113,10 +116,18 @@ static void drop_privileges(void)
     if (setgroups(0, NULL) == -1 && errno != EPERM)
         die_errno("setgroups");
     /* Real, effective and saved ids all become the real ones: a setuid
-     * program cannot switch back afterwards. Group first, while we may. */
-    if (setresgid(getgid(), getgid(), getgid()) == -1)
+     * program cannot switch back afterwards. Started by root itself, uid 0
+     * would still own root's files: become nobody instead, where this user
+     * namespace has one (inside `unshare -r` only uid 0 exists: it stays).
+     * Group first, while we may. */
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    struct passwd *pw = uid == 0 ? getpwnam("nobody") : NULL;
+    if (pw != NULL && setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == 0)
+        uid = pw->pw_uid, gid = pw->pw_gid;
+    if (setresgid(gid, gid, gid) == -1)
         die_errno("setresgid");
-    if (setresuid(getuid(), getuid(), getuid()) == -1)
+    if (setresuid(uid, uid, uid) == -1)
         die_errno("setresuid");
     /* Every capability: effective, permitted, inheritable, all empty. */
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};

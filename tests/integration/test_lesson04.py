@@ -81,6 +81,8 @@ def test_three_pings_like_iputils(ctx):
     out = r.stdout
     assert "SOCK_RAW: allowed, this process holds CAP_NET_RAW" in out, out
     assert "privileges dropped" in out
+    assert "a raw socket has no port: it gets every ICMP packet the host gets" in out
+    assert "and may send any, so the kernel asks for that privilege" in out
     assert out.startswith("[ping] SOCK_RAW") and "PING 127.0.0.1 (127.0.0.1) 56(84) bytes" in out
     replies = re.findall(r"^64 bytes from 127\.0\.0\.1: icmp_seq=(\d) ttl=64 time=[\d.]+ ms$",
                          out, re.M)
@@ -161,6 +163,30 @@ def test_setuid_like_process_gives_up_its_user(ctx):
     assert st["Gid"].split() == [str(nobody.pw_gid)] * 4, st["Gid"]
     assert st["Groups"].strip() == "", st["Groups"]
     for cap in ("CapPrm", "CapEff", "CapBnd"):
+        assert int(st[cap], 16) == 0, "%s is %s after the drop" % (cap, st[cap])
+    p.send_signal(signal.SIGINT)
+    rest, _ = p.communicate(timeout=10)
+    assert p.returncode == 0 and "packet loss" in rest, rest
+
+
+def test_root_gives_up_uid_0(ctx):
+    """Started by root itself (as a root shell does), the lesson opens the raw socket, then becomes nobody: uid 0 would still own root's files."""
+    if os.geteuid() != 0:
+        ctx.skip("a process of the real root needs root")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    argv = ["unshare", "-n", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh",
+            ctx.lesson("04-raw-ping"), "-c", "200", "-i", "0.05"]
+    p = ctx.start(argv)
+    out = read_until(p, " bytes from 127.0.0.1: icmp_seq=1 ")
+    st = status_of(p.pid)
+    ctx.log(st)
+    assert "SOCK_RAW: allowed, this process holds CAP_NET_RAW (root)" in out, out
+    assert "privileges dropped: uid %d, gid %d" % (nobody.pw_uid, nobody.pw_gid) in out, out
+    assert st["Uid"].split() == [str(nobody.pw_uid)] * 4, st["Uid"]
+    assert st["Gid"].split() == [str(nobody.pw_gid)] * 4, st["Gid"]
+    assert st["Groups"].strip() == "", st["Groups"]
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
         assert int(st[cap], 16) == 0, "%s is %s after the drop" % (cap, st[cap])
     p.send_signal(signal.SIGINT)
     rest, _ = p.communicate(timeout=10)
