@@ -20,8 +20,10 @@ void say_failed(const char *call, int err)
         ctx.port = f->port;
         ctx.addr = f->addr[0] ? f->addr : NULL;
     }
+    /* A Unix socket's address is a path: the same errno there means
+     * something about a file, not a port. */
     struct explanation ex;
-    explain_errno(call, err, &ex);
+    explain_errno_at(call, err, explain_family_of(ctx.addr), &ex);
     char buf[512];
     print_wrapped(stdout, "why:", explain_fill(ex.why, &ctx, buf, sizeof buf));
     print_wrapped(stdout, "hint:", explain_fill(ex.hint, &ctx, buf, sizeof buf));

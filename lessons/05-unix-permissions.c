@@ -276,8 +276,8 @@ int main(int argc, char **argv)
     say("mode 0077 excludes the owner: its own client tries now");
     one_client(listener, &sa, len, false, me);
     say(root ? "root got in all the same: CAP_DAC_OVERRIDE skips the permission check"
-             : "refused: we own the file but its owner bits say ---. As root it would get\n"
-               "         in: CAP_DAC_OVERRIDE skips the permission check");
+             : "refused: we own the file but its owner bits say ---. As root it\n"
+               "         would get in: CAP_DAC_OVERRIDE skips the permission check");
 
     /* 3. A mode that lets everyone in leaves the check to the server:
      * SO_PEERCRED tells it who connected, and it refuses strangers. */

@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #include "die.h"
+#include "errnames.h"
 #include "opts.h"
 #include "proc.h"
-#include "saywhy.h"
 #include "show.h"
 
 static const struct lesson_info lesson = {
@@ -41,7 +41,7 @@ static const struct lesson_info lesson = {
                "file descriptor (a file, then a TCP connection) with SCM_RIGHTS.",
 };
 
-/* The file part 3 makes, removed at exit and on SIGINT/SIGTERM, by the
+/* The file part 3 makes, removed at exit and on SIGINT/TERM/HUP, by the
  * process that made it. */
 static char dir[64], secret[128];
 static pid_t owner;
@@ -223,6 +223,7 @@ static void pass_a_file(void)
     struct sigaction act = {.sa_handler = on_signal};
     sigaction(SIGINT, &act, NULL);
     sigaction(SIGTERM, &act, NULL);
+    sigaction(SIGHUP, &act, NULL);
     char text[64];
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     snprintf(text, sizeof text, "secret number %d", rand() % 100000);
@@ -246,11 +247,18 @@ static void pass_a_file(void)
          * becomes nobody so that the mode stops it. */
         if (geteuid() == 0 && proc_become("nobody") == -1)
             die_errno("setuid");
-        say("I am uid %d; I try to open the file myself:", (int)getuid());
+        struct stat st;
+        if (stat(secret, &st) == -1)
+            die_errno("stat");
+        say("I am uid %d; the file is mode %04o, owner uid %d: no r for me", (int)getuid(),
+            (unsigned)(st.st_mode & 07777), (int)st.st_uid);
         int own = open(secret, O_RDONLY);
         if (own != -1)
             die_msg("open() worked: the demonstration needs a file I cannot open");
-        say_failed("open", errno);
+        say("open failed: %s (%s): the mode says so", errno_name(errno), strerror(errno));
+        /* Tell the parent we tried: only now does it send the descriptor. */
+        if (write(sv[1], "?", 1) != 1)
+            die_errno("write");
         int got = recv_fd(sv[1]);
         char buf[64];
         ssize_t n = read(got, buf, sizeof buf);
@@ -263,6 +271,9 @@ static void pass_a_file(void)
         exit(0);
     }
     close(sv[1]);
+    char tried;
+    if (read(sv[0], &tried, 1) != 1)
+        die_msg("the worker did not try the file");
     send_fd(sv[0], fd);
     say("sent descriptor %d with sendmsg(SCM_RIGHTS)", fd);
     close(fd);

@@ -54,6 +54,11 @@ def test_passed_descriptor_reads_a_file_the_receiver_cannot_open(ctx):
     read = re.search(r'\[worker\] read through the passed descriptor \d+: "([^"]*)"', out)
     assert refused >= 0 and read, out
     assert refused < read.start(), "the refusal must be shown before the read"
+    # The permissions are shown first, then the refusal, and only then is
+    # the descriptor sent.
+    mode = re.search(r"\[worker\] I am uid \d+; the file is mode 0000, owner uid (\d+): no r", out)
+    assert mode and int(mode.group(1)) == os.getuid() and mode.start() < refused, out
+    assert refused < out.find("[parent] sent descriptor"), out
     assert read.group(1) == text, (read.group(1), text)
     m = re.search(r"\[worker\] I am uid (\d+)", out)
     assert m and int(m.group(1)) == (65534 if os.geteuid() == 0 else os.getuid()), out
