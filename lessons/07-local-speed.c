@@ -233,13 +233,14 @@ static void close_chan(struct chan *c)
         close(c->cr);
 }
 
-static double number(const char *name, const char *text, double lo, double hi)
+static double number(const char *name, const char *text, double lo, double hi, bool whole)
 {
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        die_usage("%s takes a number from %g to %g, not '%s'", name, lo, hi, text);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi || (whole && v != (long)v))
+        die_usage("%s takes a %s from %.10g to %.10g, not '%s'", name,
+                  whole ? "whole number" : "number", lo, hi, text);
     return v;
 }
 
@@ -261,10 +262,10 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "+h", longs, NULL)) != -1) {
         switch (o) {
-        case O_SIZE: opt.size = (size_t)number("--size", optarg, 1, 65536); break;
-        case O_COUNT: opt.count = (long)number("--count", optarg, 1, 1e6); break;
-        case O_DURATION: opt.duration = number("--duration", optarg, 0.01, 60); break;
-        case O_BULK: opt.bulk = (size_t)number("--bulk", optarg, 4096, 16 << 20); break;
+        case O_SIZE: opt.size = (size_t)number("--size", optarg, 1, 65536, true); break;
+        case O_COUNT: opt.count = (long)number("--count", optarg, 1, 1e6, true); break;
+        case O_DURATION: opt.duration = number("--duration", optarg, 0.01, 60, false); break;
+        case O_BULK: opt.bulk = (size_t)number("--bulk", optarg, 4096, 16 << 20, true); break;
         case O_JSON: json = true; break;
         case O_STEP: /* the tracer acted on these before main() */
         case O_TRACE: traced = true; break;
@@ -301,8 +302,8 @@ int main(int argc, char **argv)
     make_pipes(&c[3]);
     for (int i = 0; i < N; i++) {
         if (!json)
-            printf("[measure] %-12s %zu B x %ld round trips; %zu B writes for %.2f s\n", c[i].name,
-                   opt.size, opt.count,
+            printf("[measure] %-12s %zu B x %ld round trips at most; %zu B writes for %.2f s\n",
+                   c[i].name, opt.size, opt.count,
                    c[i].kind == MESSAGES && opt.bulk > 65536 ? (size_t)65536 : opt.bulk,
                    opt.duration);
         r[i].name = c[i].name;

@@ -564,9 +564,9 @@ int main(int argc, char **argv)
         parts[i].run();
     }
     if (!known)
-        die_usage("--only takes LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, "
-                  "FIN_WAIT_2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, half-close or reset; "
-                  "not '%s'",
+        die_usage("--only takes one of LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED,\n"
+                  "  FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING,\n"
+                  "  half-close, reset; not '%s'",
                   only);
     return 0;
 }

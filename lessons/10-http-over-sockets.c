@@ -278,14 +278,14 @@ static void run_client(const char *host, const char *port, const char *unix_path
     carry_len = 0;
     if (unix_path == NULL)
         return;
-    say("--- the same bytes over the Unix socket %s ---", unix_path);
+    say("--- the same bytes over the Unix socket ---");
     fd = connect_unix(unix_path);
     two_requests(fd, "localhost", local);
     close(fd);
     /* The first request of a connection also pays for waking the server
      * up; the second shows the cost of the path itself. */
-    say("time of GET /:        %8.3f ms over TCP, %8.3f ms over the Unix socket", tcp[0], local[0]);
-    say("time of GET /chunked: %8.3f ms over TCP, %8.3f ms over the Unix socket", tcp[1], local[1]);
+    say("time of GET /:        %8.3f ms over TCP, %8.3f ms over Unix", tcp[0], local[0]);
+    say("time of GET /chunked: %8.3f ms over TCP, %8.3f ms over Unix", tcp[1], local[1]);
 }
 
 /* --url http://HOST[:PORT][/PATH]: one GET to any server. */
@@ -294,7 +294,7 @@ static void fetch_url(const char *url)
     struct http_url u;
     char err[160];
     if (http_url_parse(url, &u, err, sizeof err) == -1)
-        die_usage("--url '%s': %s", url, err);
+        die_usage("--url '%s':\n  %s", url, err);
     int fd = connect_tcp(u.host, u.port);
     bool again;
     fetch(fd, u.authority, u.path, &again);
@@ -556,7 +556,8 @@ int main(int argc, char **argv)
         die_errno("getsockname");
     char port[8];
     snprintf(port, sizeof port, "%d", addr_port((struct sockaddr *)&me));
-    say("listening on port %s and on the Unix socket %s", port, unix_path);
+    say("listening on TCP port %s", port);
+    say("and on the Unix socket %s", unix_path);
     show_socket(tcp);
     show_socket(unx);
 

@@ -59,5 +59,8 @@ def test_bad_options(ctx):
                  ["--bogus"], ["extra"]):
         r = ctx.run([ctx.lesson(LESSON)] + argv)
         assert r.returncode == 2 and "--help" in r.stderr, r
+    # A count is whole: 1.5 round trips is refused, not cut to 1.
+    r = ctx.run([ctx.lesson(LESSON), "--count", "1.5"])
+    assert r.returncode == 2 and "--count takes a whole number from 1 to 1000000" in r.stderr, r
     r = ctx.run([ctx.lesson(LESSON), "--help"])
     assert r.returncode == 0 and "--json" in r.stdout and "--duration" in r.stdout
