@@ -63,7 +63,15 @@ void show_socket(int fd)
     char line[2 * ADDR_STRLEN + 64];
     snprintf(line, sizeof line, "   fd %d  %s %-11s %s%s%s", fd, kind, state ? state : "", local,
              peer[0] ? " <-> " : "", peer);
-    /* "[role] " and the queues must fit 80 columns too, or go below. */
+    /* "[role] " and the line fit 80 columns, or the peer goes below (a
+     * Unix socket's path can be long). */
+    size_t room = 80 - strlen(show_role()) - 3;
+    if (peer[0] && strlen(line) > room) {
+        snprintf(line, sizeof line, "   fd %d  %s %-11s %s", fd, kind, state ? state : "", local);
+        say("%s", line);
+        snprintf(line, sizeof line, "         <-> %s", peer);
+    }
+    /* The queues must fit too, or go below. */
     char q[48] = "";
     if (queues)
         snprintf(q, sizeof q, "(queued: %d in, %d out)", in, out);
