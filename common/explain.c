@@ -251,15 +251,17 @@ static const struct row rows[] = {
      "Pass 0 as the protocol."},
 
     /* bind */
+    /* For an AF_UNIX path, EACCES and EADDRINUSE have words of their own
+     * (unix_rows below): these speak of ports. */
     {"bind", EACCES,
-     "Only root may bind a port below 1024; for an AF_UNIX path, a directory on the way to it "
-     "refuses you access.",
-     "Use a port of 1024 or above (e.g. --port 8080), or a socket path in a directory you own."},
+     "Ports below 1024 are reserved: only root, or a program given CAP_NET_BIND_SERVICE, may "
+     "bind {addr}.",
+     "Use a port of 1024 or above (e.g. --port 8080)."},
     {"bind", EADDRINUSE,
-     "The port in {addr} is taken by another socket on this machine (or by a connection still "
-     "in TIME_WAIT); for AF_UNIX, the socket file already exists.",
+     "The port in {addr} is taken by another socket on this machine, or by a connection still "
+     "in TIME_WAIT.",
      "Pick another with --port, or wait for TIME_WAIT to end (about a minute); a server sets "
-     "SO_REUSEADDR before bind (AF_UNIX: unlink the old file)."},
+     "SO_REUSEADDR before bind."},
     {"bind", EINVAL,
      "The socket is already bound, or the address length does not fit the address family.",
      "Call bind() once per socket, before listen(), and pass the length of the address you "

@@ -110,17 +110,20 @@ int show_closed(const struct conn_id *id)
     struct diag_sock ds;
     int rc = diag_query_tcp((const struct sockaddr *)&id->local, (const struct sockaddr *)&id->peer,
                             &ds);
+    /* The connection on a line of its own, what the kernel says below it:
+     * two lines that fit 80 columns where one would not. */
+    if (rc == 0 || rc == -ENOENT)
+        say("   after close: %s <-> %s", local, peer);
     if (rc == 0) {
         int st = ds.state == TCPS_NEW_SYN_RECV ? TCPS_SYN_RECEIVED : ds.state;
-        say("   after close: the kernel still holds %s <-> %s in %s (asked with sock_diag, as ss "
-            "does)",
-            local, peer, tcp_state_name(st));
+        say("   the kernel still holds it in %s (sock_diag, like ss)", tcp_state_name(st));
         if (st != TCPS_FIN_WAIT_1 && st != TCPS_LAST_ACK && st != TCPS_CLOSING)
             return st;
-        /* These states wait for the peer to acknowledge our FIN, which on
-         * loopback takes a moment: look again, a bounded number of times. */
-        for (int i = 0; i < 50; i++) {
-            struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+        /* These states wait for the peer to acknowledge our FIN. On
+         * loopback that takes a moment, longer when the peer delays its
+         * ACK (some 40 ms): look again, for at most half a second. */
+        for (int i = 0; i < 250; i++) {
+            struct timespec ms = {.tv_sec = 0, .tv_nsec = 2000000};
             nanosleep(&ms, NULL);
             rc = diag_query_tcp((const struct sockaddr *)&id->local,
                                 (const struct sockaddr *)&id->peer, &ds);
@@ -133,7 +136,7 @@ int show_closed(const struct conn_id *id)
         return st;
     }
     if (rc == -ENOENT) {
-        say("   after close: the kernel holds nothing for %s <-> %s: CLOSED", local, peer);
+        say("   the kernel holds nothing of it: CLOSED (sock_diag, like ss)");
         return TCPS_CLOSED;
     }
     say("   after close: sock_diag could not be asked (%s)", strerror(-rc));

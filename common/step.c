@@ -255,8 +255,16 @@ void step_before(struct event *e)
     if (e->src_file != NULL) {
         fprintf(f, " at %s:%d\n", e->src_file, e->src_line);
         char line[256];
-        if (source_line(e->src_file, e->src_line, line, sizeof line))
-            fprintf(f, "  %5d | %s\n", e->src_line, line);
+        if (source_line(e->src_file, e->src_line, line, sizeof line)) {
+            /* The line without its indent, cut to fit 80 columns after
+             * "  NNNNN | ": a wrapped line would read as two. */
+            const char *code = line + strspn(line, " \t");
+            int room = 80 - 10;
+            if ((int)strlen(code) > room)
+                fprintf(f, "  %5d | %.*s...\n", e->src_line, room - 3, code);
+            else
+                fprintf(f, "  %5d | %s\n", e->src_line, code);
+        }
     } else {
         fputc('\n', f);
     }
