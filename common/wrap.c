@@ -116,6 +116,8 @@ enum { FD_UNKNOWN = 0, FD_SOCKET, FD_OTHER };
 
 struct fdinfo {
     unsigned char known;
+    dev_t dev; /* the file the fd was when last asked; ino 0: not asked */
+    ino_t ino;
     bool have_kind;
     bool addrs_fixed; /* a connected TCP socket: its addresses never change */
     struct sock_kind kind;
@@ -148,15 +150,28 @@ static void fd_mark_socket(int fd)
     }
 }
 
+/* Is `fd` a socket? Asked of the kernel each time: the C library may have
+ * closed the fd on its own (fclose of an fdopen'ed socket) and the number
+ * now names a file. When the fd is no longer what it was, forget what we
+ * knew of it (its kind, its connection). */
 static bool fd_is_socket(int fd)
 {
-    struct fdinfo *fi = fdinfo_of(fd);
-    if (fi != NULL && fi->known != FD_UNKNOWN)
-        return fi->known == FD_SOCKET;
     struct stat st;
-    bool sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-    if (fi != NULL)
+    if (fstat(fd, &st) == -1) {
+        fd_forget(fd);
+        return false;
+    }
+    bool sock = S_ISSOCK(st.st_mode);
+    struct fdinfo *fi = fdinfo_of(fd);
+    if (fi != NULL) {
+        bool same = fi->known == (sock ? FD_SOCKET : FD_OTHER) &&
+                    (fi->ino == 0 || (fi->ino == st.st_ino && fi->dev == st.st_dev));
+        if (!same)
+            memset(fi, 0, sizeof *fi);
         fi->known = sock ? FD_SOCKET : FD_OTHER;
+        fi->dev = st.st_dev;
+        fi->ino = st.st_ino;
+    }
     return sock;
 }
 
