@@ -109,6 +109,14 @@ static void describe_port(int port)
     if (port == 0) {
         printf("  port 0: not a port anyone listens on; bind() to port 0 asks the\n"
                "  kernel to pick a free one from its ephemeral range (see part 3).\n");
+        /* Ports that do have names, from the same database. */
+        static const int named[] = {22, 80, 443};
+        printf("  ports with names in /etc/services, all well-known:");
+        for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+            struct servent *se = getservbyport(htons((uint16_t)named[i]), "tcp");
+            printf(" %d %s", named[i], se != NULL ? se->s_name : "(no name)");
+        }
+        printf("\n  (--port N describes any port)\n");
         return;
     }
     /* getservbyport reads /etc/services: the names IANA gave to ports. */
@@ -210,7 +218,7 @@ static void on_child_exit(int sig)
 /* Part 3, the server: one listening port, n accepted connections. */
 static int run_server(int port, int n)
 {
-    printf("\nPart 3: %d connections from one client to one server port\n", n);
+    printf("\nPart 3: %d connection%s from one client to one server port\n", n, n == 1 ? "" : "s");
     fflush(stdout);
     /* Name the process, so the trace, ps and ss -p can tell the sides. */
     prctl(PR_SET_NAME, "server");

@@ -22,7 +22,9 @@
  * run `--role server` and `--role client` in two terminals to play the two
  * parts yourself (extends lesson 01, which showed what an address is).
  */
+#include <errno.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -105,6 +107,8 @@ static void serve_one(int listener)
      * a NEW socket. The listener goes on listening. */
     say("accept(): wait for a client; the connection gets a socket of its own");
     int conn = accept(listener, NULL, NULL);
+    if (conn == -1 && errno == EINTR)
+        die_msg("the client ended before it connected");
     if (conn == -1)
         die_errno("accept");
     show_socket(conn);
@@ -115,18 +119,20 @@ static void serve_one(int listener)
     if (n == -1)
         die_errno("recv");
     say("recv(): %zd bytes: \"%.*s\"", n, (int)n, buf);
+    show_socket(conn);
 
     /* send: echo them back. */
     if (send(conn, buf, (size_t)n, 0) == -1)
         die_errno("send");
     say("send(): echoed them back");
+    show_socket(conn);
 
     /* recv returns 0 when the peer has closed its side: end of stream.
      * Our side is now in CLOSE_WAIT until we close too. */
     n = recv(conn, buf, sizeof buf, 0);
     if (n == -1)
         die_errno("recv");
-    say("recv(): returned %zd: the client closed its side; ours waits for our close", n);
+    say("recv(): returned %zd: the client closed; ours waits for our close", n);
     show_socket(conn);
 
     /* close: our FIN goes out; the connection ends in LAST_ACK, then
@@ -158,6 +164,7 @@ static void run_client(const char *host, const char *port)
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd == -1)
             die_errno("socket");
+        show_socket(fd);
 
         /* connect: the kernel picks us an ephemeral port and runs the
          * three-way handshake (SYN, SYN+ACK, ACK). No bind needed. */
@@ -176,12 +183,14 @@ static void run_client(const char *host, const char *port)
     if (send(fd, msg, strlen(msg), 0) == -1)
         die_errno("send");
     say("send(): \"%s\"", msg);
+    show_socket(fd);
 
     char buf[256];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n == -1)
         die_errno("recv");
     say("recv(): %zd bytes back: \"%.*s\"", n, (int)n, buf);
+    show_socket(fd);
 
     /* close: we close first (active close). Our side goes to FIN_WAIT_2
      * until the server closes, then TIME_WAIT for a minute. */
@@ -190,6 +199,11 @@ static void run_client(const char *host, const char *port)
     if (close(fd) == -1)
         die_errno("close");
     show_closed(&id);
+}
+
+static void on_child_exit(int sig)
+{
+    (void)sig;
 }
 
 int main(int argc, char **argv)
@@ -222,7 +236,11 @@ int main(int argc, char **argv)
     }
 
     /* Both sides: the client is a second process, started now that the
-     * server listens, so its connect cannot come too early. */
+     * server listens, so its connect cannot come too early. If it ends
+     * early, its exit must interrupt our accept, not leave us waiting
+     * forever: a handler installed without SA_RESTART does that. */
+    struct sigaction sa = {.sa_handler = on_child_exit};
+    sigaction(SIGCHLD, &sa, NULL);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == -1)

@@ -89,6 +89,14 @@ def test_port_names_and_ranges(ctx):
         out = describe(ctx, dyn)
         assert "port %d: range dynamic" % dyn in out, out
 
+    # The default, port 0, has no name: the lesson shows ports that do,
+    # with the names the services database gives them.
+    out = describe(ctx, 0)
+    line = [l for l in out.splitlines() if "ports with names in /etc/services" in l]
+    assert line, out
+    for port in (22, 80, 443):
+        assert " %d %s" % (port, socket.getservbyport(port, "tcp")) in line[0], line
+
 
 def test_connections_share_the_server_port(ctx):
     """N connections print N distinct 4-tuples that share the server's port and differ in the client's port."""
@@ -213,6 +221,7 @@ def test_help_and_width(ctx):
     outs.append(ctx.run([ctx.lesson(LESSON), "--port", str(port), "--connections", "50"],
                         check=True).stdout)
     outs.append(describe(ctx, 22))
+    outs.append(ctx.run([ctx.lesson(LESSON)], check=True).stdout)  # the default run
     for out in outs:
         for line in out.splitlines():
             assert len(line) < 80, "too wide (%d): %r" % (len(line), line)
