@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -410,7 +411,27 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
     }
     c->pcap = p;
     c->linktype = pcap_datalink(p);
+    /* A program started after this does not inherit the capture. */
+    int fd = pcap_get_selectable_fd(p);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
     *out = c;
+    return 0;
+}
+
+int capture_set_filter(struct capture *c, const char *filter, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+        snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(c->pcap));
+        return -EINVAL;
+    }
+    int rc = pcap_setfilter(c->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(c->pcap));
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -431,6 +452,11 @@ int capture_save(struct capture *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot write the packets to %s: %s", path, pcap_geterr(c->pcap));
         return -EIO;
     }
+    /* Frames are numbered as the file holds them. */
+    c->frames = 0;
+    FILE *f = pcap_dump_file(c->dump);
+    if (f != NULL)
+        fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
     return 0;
 }
 

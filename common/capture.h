@@ -37,7 +37,8 @@ enum {
 
 struct segment {
     uint64_t ts_ns;        /* when the kernel saw it */
-    unsigned frame;        /* its number among the packets captured (and saved), from 1 */
+    unsigned frame;        /* its number among the packets captured (and saved since
+                              capture_save), from 1 */
     int family;            /* AF_INET or AF_INET6 */
     int proto;             /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
     char src[ADDR_STRLEN]; /* "127.0.0.1:9000"; no port for ICMP */
@@ -106,6 +107,10 @@ struct capture;
 int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
                  char *err, size_t errlen);
 
+/* Change the filter of a running capture (as capture_open's `filter`), e.g.
+ * when a program's ports become known. Returns 0 or -EINVAL with a
+ * sentence in `err`. */
+int capture_set_filter(struct capture *c, const char *filter, char *err, size_t errlen);
 /* A file descriptor that becomes readable when packets wait (for poll). */
 int capture_fd(const struct capture *c);
 

@@ -20,7 +20,8 @@ void view_init(struct view *v)
 
 const char *pane_name(int pane)
 {
-    static const char *const names[] = {"endpoints", "TCP states", "bytes", "calls", "output"};
+    static const char *const names[] = {"endpoints", "TCP states", "bytes",
+                                        "calls",     "output",     "wire"};
     return pane >= 0 && pane < PANE_COUNT ? names[pane] : "";
 }
 
@@ -333,8 +334,16 @@ static void draw_template_row(struct grid *g, int r, int c, int w, const char *r
 #define ANIM_NS 1500000000ull
 #define BLINK_NS 250000000ull
 
+/* How long the newest packet's arrow takes to cross, live. */
+#define TRAVEL_NS 400000000ull
+
 bool draw_animating(const struct timeline *t, const struct model *m, uint64_t now_ns)
 {
+    if (now_ns != 0 && m->npackets > 0) {
+        uint64_t ts = t->ev[m->packets[m->npackets - 1]]->ts_ns;
+        if (ts <= now_ns && now_ns - ts < TRAVEL_NS + 50000000ull)
+            return true;
+    }
     if (now_ns == 0 || m->trans_sock < 0 || m->trans_sock >= m->nsocks)
         return false;
     size_t at = m->socks[m->trans_sock].changed_at;
@@ -583,15 +592,105 @@ static void draw_output(struct grid *g, const struct timeline *t, const struct m
         grid_text(g, r, rc.c + 1, rc.w - 1, v->partial, AT_NORMAL);
 }
 
+/* --- the wire ------------------------------------------------------------ */
+
+/* An endpoint's name in the wire's columns: its process's role, else its
+ * address (an untraced peer). */
+static const char *endpoint_name(const struct model *m, const char *addr)
+{
+    const char *who = model_owner(m, addr);
+    return who ? who : addr ? addr : "?";
+}
+
+/* Which end goes left: the endpoint of the process that appeared first. */
+static int endpoint_rank(const struct model *m, const char *addr)
+{
+    const char *who = model_owner(m, addr);
+    for (int p = 0; who != NULL && p < m->nprocs; p++)
+        if (strcmp(m->procs[p].role, who) == 0)
+            return p;
+    return m->nprocs + 1;
+}
+
+/* "SYN+ACK seq 0 ack 1 win 65483 len 0", "udp len 5", "icmp echo req". */
+static void packet_label(const struct ev *e, char *buf, size_t size)
+{
+    const char *proto = e->sock ? e->sock : "?";
+    if (strcmp(proto, "tcp") == 0)
+        snprintf(buf, size, "%s seq %u ack %u win %u len %u", e->what ? e->what : "-", e->pkt.seq,
+                 e->pkt.ack, e->pkt.win, e->pkt.len);
+    else if (e->pkt.icmp_type >= 0)
+        snprintf(buf, size, "%s type %d code %d id %d seq %d len %u", proto, e->pkt.icmp_type,
+                 e->pkt.icmp_code, e->pkt.icmp_id, e->pkt.icmp_seq, e->pkt.len);
+    else
+        snprintf(buf, size, "%s len %u", proto, e->pkt.len);
+}
+
+static void draw_wire(struct grid *g, const struct timeline *t, const struct model *m,
+                      const struct view *v, struct rect rc)
+{
+    char title[160];
+    snprintf(title, sizeof title, "Wire (%zu packet%s)", m->npackets, m->npackets == 1 ? "" : "s");
+    grid_title(g, rc, title, v->maximized == PANE_WIRE);
+    int rows = rc.h - 1, r = rc.r + 1;
+    if (rows <= 0)
+        return;
+    if (m->npackets == 0) {
+        draw_wrapped(g, r, rc.c + 1, rc.w - 2, rows, v->wire ? v->wire : "no packets captured",
+                     v->wire ? AT_WARN : AT_DIM);
+        return;
+    }
+    /* The newest at the bottom, as in the call log. */
+    size_t n = m->npackets < (size_t)rows ? m->npackets : (size_t)rows;
+    int namew = rc.w >= 100 ? 16 : 10;
+    for (size_t k = m->npackets - n; k < m->npackets; k++, r++) {
+        const struct ev *e = t->ev[m->packets[k]];
+        bool rightward = endpoint_rank(m, e->local) <= endpoint_rank(m, e->peer);
+        const char *left = endpoint_name(m, rightward ? e->local : e->peer);
+        const char *right = endpoint_name(m, rightward ? e->peer : e->local);
+        grid_text(g, r, rc.c + 1, namew, left, AT_TITLE);
+        int a0 = rc.c + 2 + namew, a1 = rc.c + rc.w - namew - 2; /* the arrow's span */
+        if (a1 - a0 < 8) {
+            a0 = rc.c + 1;
+            a1 = rc.c + rc.w - 1;
+        } else {
+            grid_text(g, r, a1 + 1, namew, right, AT_TITLE);
+        }
+        int span = a1 - a0;
+        /* The newest packet travels across for a moment. */
+        int shown = span;
+        uint64_t ts = e->ts_ns;
+        if (k + 1 == m->npackets && v->now_ns != 0 && ts <= v->now_ns && v->now_ns - ts < TRAVEL_NS)
+            shown = (int)((uint64_t)span * (v->now_ns - ts) / TRAVEL_NS) + 1;
+        int attr = e->what && strstr(e->what, "RST") ? AT_WARN : AT_NORMAL;
+        for (int i = 0; i < shown && i < span; i++) {
+            int c = rightward ? a0 + i : a1 - 1 - i;
+            bool head = i == shown - 1 || i == span - 1;
+            grid_put(g, r, c, head ? (rightward ? G_RIGHT : G_LEFT) : G_H, attr);
+        }
+        char label[160];
+        packet_label(e, label, sizeof label);
+        int lw = (int)strlen(label);
+        if (lw > span - 4)
+            lw = span - 4;
+        if (lw > 0 && shown >= span)
+            grid_text(g, r, a0 + (span - lw) / 2, lw, label, attr);
+    }
+}
+
 /* --- frame: status, next call, key bar, help ----------------------------- */
 
 static void draw_status(struct grid *g, const struct model *m, const struct view *v)
 {
     grid_hline(g, 0, 0, g->cols, ' ', AT_BAR);
     char buf[512];
-    int x = grid_printf(g, 0, 0, g->cols, AT_BAR, " sockscope %s %s %s %s",
-                        grid_glyph(g, G_V) == '|' ? "|" : "\xe2\x94\x82", v->title ? v->title : "",
-                        grid_glyph(g, G_V) == '|' ? "|" : "\xe2\x94\x82", v->mode ? v->mode : "");
+    const char *bar = grid_glyph(g, G_V) == '|' ? "|" : "\xe2\x94\x82";
+    /* The program's name only where there is room for it. */
+    int x = 0;
+    if (g->cols >= 120)
+        x = grid_printf(g, 0, 0, g->cols, AT_BAR, " sockscope %s", bar);
+    x += grid_printf(g, 0, x, g->cols - x, AT_BAR, " %s %s %s", v->title ? v->title : "", bar,
+                     v->mode ? v->mode : "");
     if (v->speed_ms >= 0)
         x += grid_printf(g, 0, x, g->cols - x, AT_BAR, "  speed %dms", v->speed_ms);
     snprintf(buf, sizeof buf, "  calls %llu", (unsigned long long)m->calls);
@@ -599,7 +698,17 @@ static void draw_status(struct grid *g, const struct model *m, const struct view
     snprintf(buf, sizeof buf, "  dropped %llu", (unsigned long long)m->dropped);
     x += grid_text(g, 0, x, g->cols - x, buf, m->dropped ? AT_WARN : AT_BAR);
     if (v->status != NULL) {
-        x += grid_text(g, 0, x, g->cols - x, "  ", AT_BAR);
+        /* A remark too long for what is left goes over the line's end:
+         * the counters give way to it, the title and mode do not. */
+        int len = (int)strlen(v->status);
+        if (x + 2 + len > g->cols) {
+            int at = g->cols - len - 1;
+            int keep = g->cols / 3;
+            x = at > keep ? at : keep;
+            grid_hline(g, 0, x, g->cols - x, ' ', AT_BAR);
+        } else {
+            x += 2;
+        }
         grid_text(g, 0, x, g->cols - x, v->status, AT_WARN);
     }
 }
@@ -643,11 +752,11 @@ static void draw_next(struct grid *g, const struct timeline *t, const struct mod
 
 static const char *const live_keys[][2] = {
     {"n", "step"},   {"c", "run"},    {"p", "pause"}, {"+-", "speed"}, {"Tab", "socket"},
-    {"1-5", "pane"}, {"PgUp", "log"}, {"?", "help"},  {"q", "quit"},   {NULL, NULL},
+    {"1-6", "pane"}, {"PgUp", "log"}, {"?", "help"},  {"q", "quit"},   {NULL, NULL},
 };
 static const char *const replay_keys[][2] = {
     {"n", "next"},   {"b", "back"},   {"c", "play"},     {"p", "pause"},
-    {"+-", "speed"}, {"g/G", "ends"}, {"Tab", "socket"}, {"1-5", "pane"},
+    {"+-", "speed"}, {"g/G", "ends"}, {"Tab", "socket"}, {"1-6", "pane"},
     {"?", "help"},   {"q", "quit"},   {NULL, NULL},
 };
 
@@ -674,8 +783,8 @@ static const char *const help_lines[] = {
     "p         pause: stop before the next call again",
     "+ -       faster, slower",
     "Tab, arrows  select another socket (its states show)",
-    "1..5      maximise a pane: endpoints, states, bytes,",
-    "          calls, output; 0 or Esc: all panes",
+    "1..6      maximise a pane: endpoints, states, bytes,",
+    "          calls, output, wire; 0 or Esc: all panes",
     "PgUp PgDn scroll the call log; End: newest",
     "r         record the session into sockscope-DATE/",
     "q         quit: end the lesson, leave nothing behind",
@@ -695,7 +804,7 @@ static const char *const replay_help_lines[] = {
     "space     play or pause         + -       speed 0.1x..10x",
     "g Home    the start             G End     the end",
     "Tab       select another socket (its states show)",
-    "1..5      maximise a pane; 0 or Esc: all panes",
+    "1..6      maximise a pane (6: the wire); 0 or Esc: all",
     "PgUp PgDn scroll the call log",
     "q         quit",
     "?         this help (any key closes it)",
@@ -729,7 +838,9 @@ static void draw_help(struct grid *g, const char *const *lines)
 
 /* --- layout -------------------------------------------------------------- */
 
-static void layout(const struct grid *g, const struct view *v, struct rect *pane, int *head)
+/* `wire`: the rows the wire pane wants on a small screen (0: no pane). */
+static void layout(const struct grid *g, const struct view *v, int wire, struct rect *pane,
+                   int *head)
 {
     for (int i = 0; i < PANE_COUNT; i++)
         pane[i] = (struct rect){0, 0, 0, 0};
@@ -750,7 +861,11 @@ static void layout(const struct grid *g, const struct view *v, struct rect *pane
         pane[PANE_ENDPOINTS] = (struct rect){top, 0, th, w - dw};
         pane[PANE_DIAGRAM] = (struct rect){top, w - dw, th, dw};
         pane[PANE_BYTES] = (struct rect){top + th, 0, 3, w};
-        int lr = top + th + 3, lh = h - th - 3;
+        int wh = wire ? (h - th - 3) / 3 : 0;
+        if (wire && wh < 4)
+            wh = 4;
+        pane[PANE_WIRE] = (struct rect){top + th + 3, 0, wh, w};
+        int lr = top + th + 3 + wh, lh = h - th - 3 - wh;
         int lw = w * 60 / 100;
         pane[PANE_LOG] = (struct rect){lr, 0, lh, lw};
         pane[PANE_OUTPUT] = (struct rect){lr, lw, lh, w - lw};
@@ -758,13 +873,16 @@ static void layout(const struct grid *g, const struct view *v, struct rect *pane
     }
     /* Small screens: the panes stacked, the diagram as its two paths. */
     int dh = 4, bh = 3;
-    int rest = h - dh - bh;
+    int wh = !wire ? 0 : h >= 26 ? (wire > 5 ? wire : 5) : h >= 18 ? wire : 0;
+    int rest = h - dh - bh - wh;
     if (rest < 6) {
         dh = rest >= 2 ? 3 : 0;
         bh = 0;
+        wh = 0;
         rest = h - dh;
     }
-    int eh = rest * 55 / 100;
+    /* The endpoints keep their rows when the wire takes some. */
+    int eh = wh ? (rest * 60 + 99) / 100 : rest * 55 / 100;
     if (eh < 3)
         eh = rest;
     int lh = rest - eh;
@@ -775,6 +893,8 @@ static void layout(const struct grid *g, const struct view *v, struct rect *pane
     r += dh;
     pane[PANE_BYTES] = (struct rect){r, 0, bh, w};
     r += bh;
+    pane[PANE_WIRE] = (struct rect){r, 0, wh, w};
+    r += wh;
     int lw = w * 62 / 100;
     pane[PANE_LOG] = (struct rect){r, 0, lh, lw};
     pane[PANE_OUTPUT] = (struct rect){r, lw, lh, w - lw};
@@ -786,7 +906,8 @@ void draw_screen(struct grid *g, const struct timeline *t, const struct model *m
     grid_clear(g);
     struct rect pane[PANE_COUNT];
     int head;
-    layout(g, v, pane, &head);
+    /* The newest packet, or the reason there are none, in full. */
+    layout(g, v, m->npackets > 0 ? 2 : v->wire != NULL ? 4 : 0, pane, &head);
     draw_status(g, m, v);
     draw_next(g, t, m, v, head - 1);
     if (pane[PANE_ENDPOINTS].h > 0)
@@ -795,6 +916,8 @@ void draw_screen(struct grid *g, const struct timeline *t, const struct model *m
         draw_diagram(g, t, m, v, pane[PANE_DIAGRAM]);
     if (pane[PANE_BYTES].h > 0)
         draw_bytes(g, t, m, v, pane[PANE_BYTES]);
+    if (pane[PANE_WIRE].h > 0)
+        draw_wire(g, t, m, v, pane[PANE_WIRE]);
     if (pane[PANE_LOG].h > 0)
         draw_log(g, t, m, v, pane[PANE_LOG]);
     if (pane[PANE_OUTPUT].h > 0) {

@@ -10,7 +10,9 @@
  * Panes: endpoints (one column per process, each socket with fd, kind,
  * addresses, state and where the state came from, queue bars), the TCP
  * state diagram, bytes (the last data sent and received, hex and text),
- * the call log with explanations, the lesson's output; a status line, the
+ * the call log with explanations, the lesson's output, the wire (the
+ * captured packets as a sequence diagram between the endpoints, shown
+ * once there are packets or a reason there are none); a status line, the
  * next call with its source line, and the key bar on the last row.
  */
 #ifndef SOCKSCOPE_DRAW_H
@@ -29,6 +31,7 @@ enum pane {
     PANE_BYTES,
     PANE_LOG,
     PANE_OUTPUT,
+    PANE_WIRE,
     PANE_COUNT
 };
 
@@ -46,6 +49,7 @@ struct view {
     const char *src_text; /* the source line of `next` (or of the last call) */
     const char *partial;  /* live: the output line being written, or NULL */
     uint64_t now_ns;      /* for the transition's highlight; 0: none */
+    const char *wire;     /* live: why packets are or are not captured, or NULL */
 };
 
 void view_init(struct view *v);

@@ -58,21 +58,35 @@ struct step_out {
     int from, to; /* pids; 0: the kernel */
     char text[700];
     bool note;
+    bool segment; /* a packet on the wire, not a call */
 };
 
 typedef void (*emit_fn)(const struct model *m, const struct step_out *s, uint64_t ts, void *arg);
 
+/* Not a process: 0 the kernel (sock_diag), -1 an untraced peer on the
+ * wire. */
+#define UNTRACED (-1)
+
 static const char *role_of(const struct model *m, int pid)
 {
     const struct mproc *p = model_proc(m, pid);
-    return pid == 0 ? "kernel" : p ? p->role : "?";
+    return pid == 0 ? "kernel" : pid == UNTRACED ? "untraced peer" : p ? p->role : "?";
+}
+
+static void participant_id(char *buf, size_t size, int pid)
+{
+    snprintf(buf, size, pid > 0 ? "P%d" : pid == 0 ? "K" : "X", pid);
 }
 
 /* Walk the timeline; for each call and each state change, one message. */
 static void walk(const struct timeline *t, emit_fn emit, void *arg)
 {
-    struct model m;
+    struct model m, end;
     model_init(&m);
+    /* A segment may come before the call that names its address (the
+     * handshake before connect returns): the session's end knows it. */
+    model_init(&end);
+    model_seek(&end, t, t->len);
     while (m.applied < t->len) {
         size_t at = m.applied;
         const struct ev *e = t->ev[at];
@@ -87,6 +101,26 @@ static void walk(const struct timeline *t, emit_fn emit, void *arg)
                          e->err);
             else
                 snprintf(s.text, sizeof s.text, "%s = %lld", e->args ? e->args : e->call, e->ret);
+            emit(&m, &s, e->ts_ns, arg);
+        }
+        if (e->kind == EK_PACKET) {
+            /* A segment between the endpoints that own its addresses. */
+            s.from = model_owner_pid(&m, e->local);
+            s.to = model_owner_pid(&m, e->peer);
+            s.from = s.from ? s.from : model_owner_pid(&end, e->local);
+            s.to = s.to ? s.to : model_owner_pid(&end, e->peer);
+            s.from = s.from ? s.from : UNTRACED;
+            s.to = s.to ? s.to : UNTRACED;
+            const char *proto = e->sock ? e->sock : "?";
+            if (strcmp(proto, "tcp") == 0)
+                snprintf(s.text, sizeof s.text, "%s seq=%u ack=%u win=%u len=%u",
+                         e->what ? e->what : "-", e->pkt.seq, e->pkt.ack, e->pkt.win, e->pkt.len);
+            else if (e->pkt.icmp_type >= 0)
+                snprintf(s.text, sizeof s.text, "%s type %d code %d seq %d", proto,
+                         e->pkt.icmp_type, e->pkt.icmp_code, e->pkt.icmp_seq);
+            else
+                snprintf(s.text, sizeof s.text, "%s len=%u", proto, e->pkt.len);
+            s.segment = true;
             emit(&m, &s, e->ts_ns, arg);
         }
         /* The transitions this entry made. */
@@ -106,13 +140,14 @@ static void walk(const struct timeline *t, emit_fn emit, void *arg)
         }
     }
     model_free(&m);
+    model_free(&end);
 }
 
 struct mermaid {
     FILE *out;
     int seen[256];
     int nseen;
-    bool kernel;
+    bool kernel, untraced;
 };
 
 static void mermaid_collect(const struct model *m, const struct step_out *s, uint64_t ts, void *arg)
@@ -124,6 +159,10 @@ static void mermaid_collect(const struct model *m, const struct step_out *s, uin
     for (int k = 0; k < 2; k++) {
         if (pids[k] == 0) {
             mm->kernel = true;
+            continue;
+        }
+        if (pids[k] == UNTRACED) {
+            mm->untraced = true;
             continue;
         }
         bool dup = false;
@@ -140,12 +179,12 @@ static void mermaid_emit(const struct model *m, const struct step_out *s, uint64
     (void)ts;
     struct mermaid *mm = arg;
     char from[24], to[24];
-    snprintf(from, sizeof from, s->from ? "P%d" : "K", s->from);
-    snprintf(to, sizeof to, s->to ? "P%d" : "K", s->to);
+    participant_id(from, sizeof from, s->from);
+    participant_id(to, sizeof to, s->to);
     if (s->note)
         fprintf(mm->out, "    Note over %s: ", from);
-    else
-        fprintf(mm->out, "    %s->>%s: ", from, to);
+    else /* calls solid, segments dashed */
+        fprintf(mm->out, "    %s%s%s: ", from, s->segment ? "-->>" : "->>", to);
     put_mermaid_text(mm->out, s->text);
     fputc('\n', mm->out);
 }
@@ -166,6 +205,8 @@ void export_mermaid(const struct timeline *t, FILE *out)
     }
     if (mm.kernel)
         fprintf(out, "    participant K as kernel (sock_diag)\n");
+    if (mm.untraced)
+        fprintf(out, "    participant X as untraced peer\n");
     model_free(&m);
     walk(t, mermaid_emit, &mm);
 }
@@ -188,7 +229,11 @@ static void text_emit(const struct model *m, const struct step_out *s, uint64_t 
         snprintf(who, sizeof who, "%s", role_of(m, s->from));
     else
         snprintf(who, sizeof who, "%s -> %s", role_of(m, s->from), role_of(m, s->to));
-    fprintf(ts_->out, "%10.3f ms  %-20s %s%s\n", ms, who, s->note ? "state " : "", s->text);
+    fprintf(ts_->out, "%10.3f ms  %-20s %s%s\n", ms, who,
+            s->note      ? "state "
+            : s->segment ? "wire "
+                         : "",
+            s->text);
 }
 
 void export_text(const struct timeline *t, FILE *out)

@@ -18,12 +18,15 @@
 #include <unistd.h>
 
 #include <curses.h>
+#include <jansson.h>
 
+#include "capture.h"
 #include "diag.h"
 #include "draw.h"
 #include "event.h"
 #include "lessons.h"
 #include "model.h"
+#include "record.h"
 #include "sockstate.h"
 #include "source.h"
 #include "tty.h"
@@ -80,6 +83,11 @@ struct session {
     char status[160];
     char title[256];
     struct source_cache src; /* the source line shown */
+    struct capture *cap;     /* packets on lo, or NULL */
+    char wire[320];          /* why there are no packets, or how they come */
+    char filter[1024];       /* the capture filter in force */
+    size_t filter_at;        /* the timeline length when it was last computed */
+    bool pcap_saved;         /* packets go to the recording's pcap file */
     /* latency from an event's ts_ns to the screen that shows it */
     uint64_t *pending_ts;
     size_t npending, cappending;
@@ -119,6 +127,8 @@ void live_emergency_cleanup(void)
 /* --- the timeline -------------------------------------------------------- */
 
 static void record(struct session *s, const struct ev *e);
+static void save_packets(struct session *s, const char *dir);
+static void write_meta(struct session *s, const char *dir);
 
 static void append(struct session *s, struct ev *e)
 {
@@ -192,6 +202,8 @@ static int start_recording(struct session *s, const char *dir)
     }
     s->rec_fd = fd;
     snprintf(s->rec_dir, sizeof s->rec_dir, "%s", dir);
+    save_packets(s, dir);
+    write_meta(s, dir);
     for (size_t i = 0; i < s->tl.len && s->rec_fd != -1; i++)
         record(s, s->tl.ev[i]);
     if (s->rec_fd != -1)
@@ -433,11 +445,19 @@ struct seen {
     int state, rq, wq;
 };
 
+/* The lesson's ports: those its sockets listen or wait on (any
+ * connection to them is the lesson's), and the port pairs of its
+ * connections (an ephemeral port alone may be another program's). */
+#define MAX_PORTS 256
+struct lesson_ports {
+    int bound[MAX_PORTS], nbound;
+    int pair[MAX_PORTS][2], npairs;
+};
+
 struct seen_list {
     struct seen *v;
     size_t n, cap;
-    const int *ports;
-    int nports;
+    const struct lesson_ports *lp;
 };
 
 static int port_of(const char *a)
@@ -446,10 +466,43 @@ static int port_of(const char *a)
     return colon ? atoi(colon + 1) : 0;
 }
 
-static bool port_wanted(const struct seen_list *l, int port)
+/* `tcp` false: TCP and UDP both. */
+static void lesson_ports_of(const struct model *m, bool tcp, struct lesson_ports *lp)
 {
-    for (int i = 0; i < l->nports; i++)
-        if (l->ports[i] == port && port != 0)
+    lp->nbound = lp->npairs = 0;
+    for (int i = 0; i < m->nsocks; i++) {
+        const struct msock *ms = &m->socks[i];
+        bool is_tcp = strcmp(ms->sock, "tcp") == 0;
+        if (ms->kernel_only || !(is_tcp || (!tcp && strcmp(ms->sock, "udp") == 0)))
+            continue;
+        int a = port_of(ms->local), b = port_of(ms->peer);
+        if (a <= 0)
+            continue;
+        bool dup = false;
+        if (b <= 0 || ms->state == TCPS_LISTEN) {
+            for (int k = 0; k < lp->nbound; k++)
+                dup = dup || lp->bound[k] == a;
+            if (!dup && lp->nbound < MAX_PORTS)
+                lp->bound[lp->nbound++] = a;
+        } else {
+            for (int k = 0; k < lp->npairs; k++)
+                dup = dup || (lp->pair[k][0] == a && lp->pair[k][1] == b);
+            if (!dup && lp->npairs < MAX_PORTS) {
+                lp->pair[lp->npairs][0] = a;
+                lp->pair[lp->npairs++][1] = b;
+            }
+        }
+    }
+}
+
+static bool lesson_wants(const struct lesson_ports *lp, int a, int b)
+{
+    for (int i = 0; i < lp->nbound; i++)
+        if (lp->bound[i] == a || lp->bound[i] == b)
+            return true;
+    for (int i = 0; i < lp->npairs; i++)
+        if ((lp->pair[i][0] == a && lp->pair[i][1] == b) ||
+            (lp->pair[i][0] == b && lp->pair[i][1] == a))
             return true;
     return false;
 }
@@ -473,7 +526,7 @@ static int visit(const struct diag_sock *d, void *arg)
     int state = d->state == TCPS_NEW_SYN_RECV ? TCPS_SYN_RECEIVED : d->state;
     if (state != TCPS_LISTEN)
         addr_format((const struct sockaddr *)&d->peer, d->addrlen, x->peer, sizeof x->peer);
-    if (!port_wanted(l, port_of(x->local)) && !port_wanted(l, port_of(x->peer)))
+    if (!lesson_wants(l->lp, port_of(x->local), port_of(x->peer)))
         return 0;
     x->state = state;
     x->rq = (int)d->rqueue;
@@ -482,25 +535,136 @@ static int visit(const struct diag_sock *d, void *arg)
     return 0;
 }
 
+/* --- the wire ----------------------------------------------------------- */
+
+/* Start capturing on loopback. Until the lesson has a port, nothing
+ * passes the filter; each new port widens it (follow_ports). Without the
+ * right to capture, say so and go on without packets. */
+static void start_capture(struct session *s)
+{
+    if (s->o->no_capture) {
+        snprintf(s->wire, sizeof s->wire, "packets not captured (--no-capture)");
+        return;
+    }
+    char err[400];
+    snprintf(s->filter, sizeof s->filter, "port 0"); /* nothing until a port is known */
+    int rc = capture_open(&s->cap, "lo", s->filter, 0, err, sizeof err);
+    if (rc == -EPERM) {
+        snprintf(s->wire, sizeof s->wire,
+                 "no packets: capture needs CAP_NET_RAW: run as root, or "
+                 "sudo setcap cap_net_raw+ep bin/sockscope, or sockscope run --sandbox "
+                 "(a private user and network namespace: no privilege needed)");
+        /* Said in the status line until a key is pressed; the wire pane
+         * keeps saying it. */
+        snprintf(s->status, sizeof s->status, "no packets: needs CAP_NET_RAW");
+    } else if (rc != 0) {
+        snprintf(s->wire, sizeof s->wire, "no packets: %.300s", err);
+        snprintf(s->status, sizeof s->status, "no packets (see the wire pane)");
+    } else {
+        s->wire[0] = '\0';
+    }
+}
+
+/* Widen the capture filter to the ports the lesson uses now. */
+static void follow_ports(struct session *s)
+{
+    if (s->cap == NULL || s->filter_at == s->tl.len)
+        return;
+    s->filter_at = s->tl.len;
+    struct lesson_ports lp;
+    lesson_ports_of(&s->m, false, &lp);
+    /* ICMP only for a program with sockets other than TCP's (UDP's
+     * errors, a ping): a TCP lesson would see the host's unrelated ICMP. */
+    bool icmp = false;
+    for (int i = 0; i < s->m.nsocks && !icmp; i++)
+        icmp = s->m.socks[i].sock[0] && !s->m.socks[i].kernel_only &&
+               strcmp(s->m.socks[i].sock, "tcp") != 0 &&
+               strncmp(s->m.socks[i].sock, "unix", 4) != 0;
+    char f[sizeof s->filter];
+    size_t len = (size_t)snprintf(f, sizeof f, "%s", icmp ? "icmp or icmp6" : "port 0");
+    int ports[2 * MAX_PORTS + MAX_PORTS], n = 0;
+    for (int i = 0; i < lp.nbound; i++)
+        ports[n++] = lp.bound[i];
+    for (int i = 0; i < lp.npairs; i++) {
+        ports[n++] = lp.pair[i][0];
+        ports[n++] = lp.pair[i][1];
+    }
+    for (int i = 0; i < n; i++) {
+        bool dup = false;
+        for (int k = 0; k < i; k++)
+            dup = dup || ports[k] == ports[i];
+        if (dup)
+            continue;
+        int w = snprintf(f + len, sizeof f - len, " or port %d", ports[i]);
+        if (w < 0 || (size_t)w >= sizeof f - len)
+            break; /* a filter this long holds the lesson's ports already */
+        len += (size_t)w;
+    }
+    if (strcmp(f, s->filter) == 0)
+        return;
+    char err[300];
+    if (capture_set_filter(s->cap, f, err, sizeof err) == 0)
+        snprintf(s->filter, sizeof s->filter, "%s", f);
+    else
+        snprintf(s->status, sizeof s->status, "%.150s", err);
+}
+
+static void on_segment(const struct segment *seg, void *arg)
+{
+    struct session *s = arg;
+    char line[1024], why[128];
+    if (record_segment_json(seg, seg->frame, line, sizeof line) == 0)
+        return;
+    struct ev *e = ev_packet(line, why, sizeof why);
+    if (e != NULL)
+        append(s, e);
+}
+
+/* Write the packets into DIR/packets.pcap too. */
+static void save_packets(struct session *s, const char *dir)
+{
+    if (s->cap == NULL || s->pcap_saved)
+        return;
+    char path[PATH_MAX + 32], err[300];
+    snprintf(path, sizeof path, "%s/%s", dir, RECORD_PCAP);
+    if (capture_save(s->cap, path, err, sizeof err) == 0)
+        s->pcap_saved = true;
+    else
+        snprintf(s->status, sizeof s->status, "%.150s", err);
+}
+
+/* DIR/meta.json: what was recorded. */
+static void write_meta(struct session *s, const char *dir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, RECORD_META);
+    json_t *o = json_object(), *av = json_array();
+    if (o == NULL || av == NULL) {
+        json_decref(o);
+        json_decref(av);
+        return;
+    }
+    for (int i = 0; s->o->argv[i] != NULL; i++)
+        json_array_append_new(av, json_string(s->o->argv[i]));
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "created_ns", json_integer((json_int_t)real_ns()));
+    json_object_set_new(o, "argv", av);
+    json_object_set_new(o, "capture", s->pcap_saved ? json_string("lo") : json_null());
+    json_object_set_new(o, "note", s->wire[0] ? json_string(s->wire) : json_null());
+    if (json_dump_file(o, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == -1)
+        snprintf(s->status, sizeof s->status, "cannot write %.100s", path);
+    json_decref(o);
+}
+
 static void poll_kernel(struct session *s)
 {
     /* The ports of the lesson's TCP sockets: what the kernel holds on them
      * belongs to the lesson (or talks to it). */
-    int ports[256], nports = 0;
-    for (int i = 0; i < s->m.nsocks && nports < 256; i++) {
-        const struct msock *ms = &s->m.socks[i];
-        if (strcmp(ms->sock, "tcp") != 0 || ms->kernel_only)
-            continue;
-        int p = port_of(ms->local);
-        bool dup = false;
-        for (int k = 0; k < nports; k++)
-            dup = dup || ports[k] == p;
-        if (p > 0 && !dup)
-            ports[nports++] = p;
-    }
-    if (nports == 0)
+    struct lesson_ports lp;
+    lesson_ports_of(&s->m, true, &lp);
+    if (lp.nbound == 0 && lp.npairs == 0)
         return;
-    struct seen_list l = {.ports = ports, .nports = nports};
+    struct seen_list l = {.lp = &lp};
     if (diag_dump_tcp(AF_UNSPEC, 0, visit, &l) < 0) {
         free(l.v);
         return;
@@ -708,7 +872,7 @@ static void update_mode(struct session *s)
     else if (s->running)
         snprintf(s->mode, sizeof s->mode, "step: running");
     else
-        snprintf(s->mode, sizeof s->mode, "step: paused, n runs the next call");
+        snprintf(s->mode, sizeof s->mode, "step: paused");
     s->v.mode = s->mode;
     s->v.speed_ms = s->o->step ? speeds_ms[s->speed] : -1;
     int w = oldest_waiting(s);
@@ -720,6 +884,7 @@ static void update_mode(struct session *s)
         shown = s->tl.ev[s->m.last_call];
     s->v.src_text = shown ? source_line_text(&s->src, shown->src) : NULL;
     s->v.status = s->status[0] ? s->status : NULL;
+    s->v.wire = s->wire[0] ? s->wire : NULL;
     out_view(s);
 }
 
@@ -837,7 +1002,8 @@ static bool on_key(struct session *s, int k)
     case '2':
     case '3':
     case '4':
-    case '5': s->v.maximized = s->v.maximized == k - '1' ? PANE_NONE : k - '1'; break;
+    case '5':
+    case '6': s->v.maximized = s->v.maximized == k - '1' ? PANE_NONE : k - '1'; break;
     case '0':
     case 27: s->v.maximized = PANE_NONE; break;
     case KEY_PPAGE: s->v.log_scroll += 5; break;
@@ -856,12 +1022,17 @@ static bool on_key(struct session *s, int k)
 
 /* --- the loop ------------------------------------------------------------ */
 
-static volatile sig_atomic_t quit_asked;
+static volatile sig_atomic_t quit_asked, quit_signal;
 
 static void on_quit_signal(int sig)
 {
-    (void)sig;
     quit_asked = 1;
+    quit_signal = sig;
+}
+
+int live_quit_signal(void)
+{
+    return quit_signal;
 }
 
 static void session_free(struct session *s)
@@ -884,6 +1055,9 @@ static void session_free(struct session *s)
     grid_free(&s->g);
     if (s->rec_fd != -1)
         close(s->rec_fd);
+    if (s->cap != NULL)
+        capture_close(s->cap);
+    s->cap = NULL;
     free(s->pending_ts);
     free(s->samples);
 }
@@ -915,8 +1089,10 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGHUP, &sa, &old_hup);
     quit_asked = 0;
+    quit_signal = 0;
 
     int rc = 0;
+    start_capture(s);
     if (o->record_dir != NULL && start_recording(s, o->record_dir) == -1) {
         snprintf(err, errsize, "%s", s->status);
         rc = 1;
@@ -936,10 +1112,15 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
     for (;;) {
         if (quit_asked)
             break;
-        struct pollfd pf[MAX_CONNS + 3];
+        struct pollfd pf[MAX_CONNS + 4];
         int n = 0;
         pf[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+        int cap_at = -1;
+        if (s->cap != NULL) {
+            cap_at = n;
+            pf[n++] = (struct pollfd){.fd = capture_fd(s->cap), .events = POLLIN};
+        }
         int master_at = -1;
         if (s->master != -1) {
             master_at = n;
@@ -957,8 +1138,9 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
             wait = (int64_t)(s->rest_until - now) / 1000000 + 1;
         if (draw_animating(&s->tl, &s->m, real_ns())) {
             s->dirty = true;
-            if (wait > 250)
-                wait = 250;
+            /* Smooth enough for an arrow crossing the wire. */
+            if (wait > 40)
+                wait = 40;
         }
         if (s->dirty) {
             int64_t left = (int64_t)(s->last_draw + FRAME_NS) - (int64_t)now;
@@ -990,6 +1172,12 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
 
         if (r > 0 && (pf[1].revents & POLLIN))
             accept_conns(s);
+        if (r > 0 && cap_at >= 0 && (pf[cap_at].revents & POLLIN) &&
+            capture_poll(s->cap, on_segment, s) < 0) {
+            snprintf(s->wire, sizeof s->wire, "capture stopped: cannot read packets");
+            capture_close(s->cap);
+            s->cap = NULL;
+        }
         if (r > 0) {
             /* Connections first, in a bounded batch each, so a flood from one
              * process cannot starve the keyboard or the screen. */
@@ -1023,6 +1211,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         if (quit)
             break;
         check_child(s);
+        follow_ports(s);
 
         now = mono_ns();
         /* A program the preload library cannot enter (static, setuid)
@@ -1057,6 +1246,9 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
 out:
     end_child(s);
     check_child(s);
+    /* The last packets, the FIN exchange of a quick end among them. */
+    if (s->cap != NULL)
+        capture_poll(s->cap, on_segment, s);
     write_stats(s);
     session_free(s);
     free(s);

@@ -29,12 +29,18 @@ struct live_opts {
     const char *dump_path;  /* write each screen drawn to this file as text (for tests) */
     const char *keys;       /* keys to act on before the keyboard's, e.g. "c" */
     const char *record_dir; /* write the timeline to DIR/timeline.jsonl, or NULL */
+    bool sandboxed;         /* runs in a private user and network namespace */
+    bool no_capture;        /* do not try to capture packets */
 };
 
 /* Run the session until the user quits. Needs the terminal taken
  * (tty_start). Returns 0, or 1 when the session could not start (the
  * reason printed after the terminal is given back). */
 int live_run(const struct live_opts *o, char *err, size_t errsize);
+
+/* The signal that ended the last session (SIGHUP when its terminal went
+ * away, SIGTERM, SIGINT), or 0 when the user quit. */
+int live_quit_signal(void);
 
 /* Remove what a session leaves on disk and end its processes: for a fatal
  * signal. Async-signal-safe. */

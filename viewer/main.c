@@ -36,25 +36,36 @@
 #include "live.h"
 #include "model.h"
 #include "replay.h"
+#include "sandbox.h"
 #include "trace.h"
 #include "tty.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sockscope                       the menu of lessons\n"
-               "       sockscope run NN [--step] [-- LESSON-ARGS]\n"
+               "       sockscope run NN [OPTIONS] [-- LESSON-ARGS]\n"
                "                                       run lesson NN under the viewer\n"
-               "       sockscope run [--step] [--no-preload] -- PROGRAM [ARGS]\n"
+               "       sockscope run [OPTIONS] [--no-preload] -- PROGRAM [ARGS]\n"
                "                                       run any program under the viewer\n"
+               "         --step          hold every call until n (or space)\n"
+               "         --record DIR    write the session (timeline, pcap) to DIR\n"
+               "         --sandbox       run in a private user and network namespace,\n"
+               "                         where packets are captured with no privilege\n"
+               "         --no-capture    do not capture packets\n"
+               "       sockscope replay DIR            play a recording back\n"
+               "       sockscope replay DIR --dump-at N [--size COLSxROWS] [--ascii]\n"
+               "                                       print the screen at event N as text\n"
                "       sockscope render TRACE [--at N] [--size COLSxROWS] [--ascii]\n"
-               "                                       print the screen at event N of a trace\n"
+               "                                       the same for a trace file\n"
                "       sockscope export DIR --mermaid|--text\n"
                "                                       the session as a sequence diagram\n"
                "       sockscope list                  list the lessons\n"
                "\n"
                "In the viewer: n or space runs the next call, c runs on, p pauses,\n"
-               "+ and - set the speed, Tab selects a socket, 1-5 maximise a pane,\n"
-               "? shows every key, q quits. See man sockscope.\n");
+               "+ and - set the speed, Tab selects a socket, 1-6 maximise a pane,\n"
+               "r records, ? shows every key, q quits. Packets need CAP_NET_RAW:\n"
+               "root, setcap cap_net_raw+ep on bin/sockscope, or --sandbox.\n"
+               "See man sockscope.\n");
 }
 
 static void on_fatal(int sig)
@@ -248,6 +259,10 @@ static int cmd_run(int argc, char **argv)
             o.keys = argv[++i];
         else if (strcmp(argv[i], "--record") == 0 && i + 1 < argc)
             o.record_dir = argv[++i];
+        else if (strcmp(argv[i], "--sandbox") == 0)
+            o.sandboxed = true;
+        else if (strcmp(argv[i], "--no-capture") == 0)
+            o.no_capture = true;
         else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -304,6 +319,16 @@ static int cmd_run(int argc, char **argv)
     }
     o.argv = av;
     o.title = title;
+    if (o.sandboxed) {
+        /* Before anything starts: the viewer, its capture and the
+         * program then share the namespace's own loopback. */
+        char err[512];
+        if (sandbox_enter(err, sizeof err) != 0) {
+            fprintf(stderr, "sockscope run: --sandbox: %s\n", err);
+            free(av);
+            return 1;
+        }
+    }
     int rc = run_session(&o);
     free(av);
     return rc;
@@ -316,7 +341,8 @@ static void draw_menu(struct grid *g, int sel, const bool *built, const char *st
     grid_clear(g);
     grid_hline(g, 0, 0, g->cols, ' ', AT_BAR);
     grid_text(g, 0, 1, g->cols - 1, "sockscope: the lessons", AT_BAR);
-    grid_text(g, 2, 2, g->cols - 2, "Enter runs the lesson under the viewer, in step mode.",
+    grid_text(g, 2, 2, g->cols - 2,
+              "Enter runs the lesson under the viewer, in step mode. priv: needs a privilege",
               AT_DIM);
     int top = 4;
     for (size_t i = 0; i < lesson_count && top + (int)i < g->rows - 2; i++) {
@@ -325,9 +351,14 @@ static void draw_menu(struct grid *g, int sel, const bool *built, const char *st
         int attr = (int)i == sel ? AT_LIT : built[i] ? AT_NORMAL : AT_DIM;
         if ((int)i == sel)
             grid_hline(g, r, 0, g->cols, ' ', AT_LIT);
+        /* The privilege column before the concept: it must show at 80
+         * columns, where the concept is cut. */
         char line[512];
-        snprintf(line, sizeof line, "%.2s  %-24s %s%s%s", l->name, l->title, l->concept,
-                 !built[i] ? "  (not built)" : "", l->privilege ? "  [privilege]" : "");
+        snprintf(line, sizeof line, "%.2s  %-24s %-5s %s%s", l->name, l->title,
+                 !built[i]      ? "-"
+                 : l->privilege ? "priv"
+                                : "",
+                 l->concept, !built[i] ? "  (not built)" : "");
         grid_text(g, r, 1, g->cols - 1, line, attr);
     }
     int r = top + (int)lesson_count + 1;
@@ -351,6 +382,14 @@ static void draw_menu(struct grid *g, int sel, const bool *built, const char *st
     }
 }
 
+static volatile sig_atomic_t menu_quit;
+
+static void on_menu_signal(int sig)
+{
+    (void)sig;
+    menu_quit = 1;
+}
+
 static int cmd_menu(void)
 {
     if (tty_start() == -1) {
@@ -365,8 +404,16 @@ static int cmd_menu(void)
     struct grid g = {0};
     bool full = true;
     int digits = 0;
+    /* A hangup (the terminal closed) or a TERM ends the menu too. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_menu_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     /* Until q: each pass waits for one key (with a timeout). */
-    for (;;) {
+    while (!menu_quit) {
         for (size_t i = 0; i < lesson_count && i < 64; i++)
             built[i] = lesson_path(&lesson_table[i], paths[i], sizeof paths[i]);
         int rows, cols;
@@ -381,7 +428,7 @@ static int cmd_menu(void)
         tty_show(&g, full);
         full = false;
         int k = -1;
-        for (int tries = 0; tries < 600 && (k = tty_key()) == -1; tries++) {
+        for (int tries = 0; tries < 600 && !menu_quit && (k = tty_key()) == -1; tries++) {
             struct timespec ts = {0, 50000000};
             nanosleep(&ts, NULL);
         }
@@ -415,6 +462,8 @@ static int cmd_menu(void)
             if (live_run(&o, err, sizeof err) != 0)
                 snprintf(status, sizeof status, "%s", err);
             full = true;
+            if (live_quit_signal() == SIGHUP || live_quit_signal() == SIGTERM)
+                break;
         }
     }
     grid_free(&g);

@@ -77,8 +77,11 @@ static void ev_proto(struct ev *e)
 
 static int kind_of(const char *k)
 {
-    static const char *const names[] = {"",     "call",  "step",   "proc",  "exit",
-                                        "note", "state", "viewer", "output"};
+    static const char *const names[] = {"",     "call",  "step",   "proc",   "exit",
+                                        "note", "state", "viewer", "output", "packet"};
+    /* A recording made without the viewer names the kernel's states so. */
+    if (k != NULL && strcmp(k, "kstate") == 0)
+        return EK_STATE;
     if (k != NULL)
         for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
             if (strcmp(k, names[i]) == 0)
@@ -131,6 +134,37 @@ struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
     p.bytes = int_of(o, "bytes", -1);
     p.trunc = json_is_true(json_object_get(o, "trunc"));
     p.dropped = (uint64_t)int_of(o, "dropped", 0);
+    p.pkt.icmp_type = p.pkt.icmp_code = p.pkt.icmp_id = p.pkt.icmp_seq = -1;
+    if (p.kind == EK_STATE) {
+        /* The kernel's view: from sock_diag, of a TCP socket. */
+        p.state_src = SRC_SOCK_DIAG;
+        p.pid = 0;
+        if (strs[S_ROLE] == NULL)
+            strs[S_ROLE] = "kernel";
+        if (strs[S_SOCK] == NULL)
+            strs[S_SOCK] = "tcp";
+    } else if (p.kind == EK_PACKET) {
+        /* Its "src" is an address, not a source line. */
+        strs[S_LOCAL] = strs[S_SRC];
+        json_t *dst = json_object_get(o, "dst");
+        strs[S_PEER] = json_is_string(dst) ? json_string_value(dst) : NULL;
+        json_t *v = json_object_get(o, "flags");
+        strs[S_WHAT] = json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+        v = json_object_get(o, "proto");
+        strs[S_SOCK] = json_is_string(v) ? json_string_value(v) : "other";
+        strs[S_SRC] = NULL;
+        p.seq = 0;
+        p.pkt.frame = (unsigned)int_of(o, "frame", 0);
+        p.pkt.seq = (unsigned)int_of(o, "seq", 0);
+        p.pkt.ack = (unsigned)int_of(o, "ack", 0);
+        p.pkt.win = (unsigned)int_of(o, "win", 0);
+        p.pkt.len = (unsigned)int_of(o, "len", 0);
+        p.pkt.ttl = (unsigned)int_of(o, "ttl", 0);
+        p.pkt.icmp_type = (int)int_of(o, "icmp_type", -1);
+        p.pkt.icmp_code = (int)int_of(o, "icmp_code", -1);
+        p.pkt.icmp_id = (int)int_of(o, "icmp_id", -1);
+        p.pkt.icmp_seq = (int)int_of(o, "icmp_seq", -1);
+    }
     struct ev *e = ev_pack(&p, strs);
     json_decref(o);
     if (e == NULL)
@@ -169,6 +203,11 @@ struct ev *ev_viewer_note(uint64_t ts_ns, const char *text)
     return ev_pack(&p, strs);
 }
 
+struct ev *ev_packet(const char *json, char *why, size_t whysize)
+{
+    return ev_parse(json, strlen(json), why, whysize);
+}
+
 struct ev *ev_output(uint64_t ts_ns, const char *text)
 {
     struct ev p;
@@ -183,16 +222,46 @@ struct ev *ev_output(uint64_t ts_ns, const char *text)
 
 static const char *kind_name(int kind)
 {
-    static const char *const names[] = {"other", "call",  "step",   "proc",  "exit",
-                                        "note",  "state", "viewer", "output"};
+    static const char *const names[] = {"other", "call",   "step",   "proc",   "exit",
+                                        "note",  "kstate", "viewer", "output", "packet"};
     return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "other";
 }
 
-char *ev_to_json(const struct ev *e)
+/* A packet in the recording format (docs/recording-format.md). */
+static json_t *packet_json(const struct ev *e)
 {
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "kind", json_string("packet"));
+    json_object_set_new(o, "ts_ns", json_integer((json_int_t)e->ts_ns));
+    json_object_set_new(o, "frame", json_integer(e->pkt.frame));
+    json_object_set_new(o, "proto", json_string(e->sock ? e->sock : "other"));
+    json_object_set_new(o, "src", json_string(e->local ? e->local : ""));
+    json_object_set_new(o, "dst", json_string(e->peer ? e->peer : ""));
+    json_object_set_new(o, "flags", json_string(e->what ? e->what : ""));
+    json_object_set_new(o, "seq", json_integer(e->pkt.seq));
+    json_object_set_new(o, "ack", json_integer(e->pkt.ack));
+    json_object_set_new(o, "win", json_integer(e->pkt.win));
+    json_object_set_new(o, "len", json_integer(e->pkt.len));
+    json_object_set_new(o, "ttl", json_integer(e->pkt.ttl));
+    if (e->pkt.icmp_type >= 0) {
+        json_object_set_new(o, "icmp_type", json_integer(e->pkt.icmp_type));
+        json_object_set_new(o, "icmp_code", json_integer(e->pkt.icmp_code));
+        json_object_set_new(o, "icmp_id", json_integer(e->pkt.icmp_id));
+        json_object_set_new(o, "icmp_seq", json_integer(e->pkt.icmp_seq));
+    }
+    return o;
+}
+
+char *ev_to_json(const struct ev *e)
+{
+    json_t *o = e->kind == EK_PACKET ? packet_json(e) : json_object();
+    if (o == NULL)
+        return NULL;
+    if (e->kind == EK_PACKET)
+        goto done;
     json_object_set_new(o, "v", json_integer(1));
     json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
     json_object_set_new(o, "ts_ns", json_integer((json_int_t)e->ts_ns));
@@ -228,6 +297,7 @@ char *ev_to_json(const struct ev *e)
         json_object_set_new(o, "dur_ns", json_integer((json_int_t)e->dur_ns));
     if (e->dropped)
         json_object_set_new(o, "dropped", json_integer((json_int_t)e->dropped));
+done:;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text == NULL)
@@ -383,7 +453,36 @@ void model_free(struct model *m)
     free(m->procs);
     free(m->socks);
     free(m->outputs);
+    free(m->packets);
     model_init(m);
+}
+
+const char *model_owner(const struct model *m, const char *addr)
+{
+    int pid = model_owner_pid(m, addr);
+    const struct mproc *p = pid > 0 ? model_proc(m, pid) : NULL;
+    return p ? p->role : NULL;
+}
+
+int model_owner_pid(const struct model *m, const char *addr)
+{
+    if (addr == NULL || *addr == '\0')
+        return 0;
+    /* The first process to hold it open: a forked child's copy of its
+     * parent's listener is not the listener's owner. */
+    const struct msock *found = NULL;
+    for (int i = 0; i < m->nsocks; i++) {
+        const struct msock *s = &m->socks[i];
+        if (s->kernel_only || strcmp(s->local, addr) != 0)
+            continue;
+        if (!s->closed) {
+            found = s;
+            break;
+        }
+        if (found == NULL)
+            found = s;
+    }
+    return found ? found->pid : 0;
 }
 
 struct mproc *model_proc(const struct model *m, int pid)
@@ -480,6 +579,48 @@ static const char *segment_cause(int from, int to)
     return NULL;
 }
 
+/* Does a packet's flags text ("FIN+ACK") have the flags a cause names
+ * ("SYN+ACK", "SYN", "FIN", "ACK")? */
+static bool flags_fit(const char *have, const char *want, size_t wantlen)
+{
+    char w[16];
+    if (have == NULL || wantlen >= sizeof w)
+        return false;
+    memcpy(w, want, wantlen);
+    w[wantlen] = '\0';
+    if (strcmp(w, "SYN") == 0)
+        return strstr(have, "SYN") != NULL && strstr(have, "ACK") == NULL;
+    if (strcmp(w, "SYN+ACK") == 0)
+        return strstr(have, "SYN") != NULL && strstr(have, "ACK") != NULL;
+    if (strcmp(w, "ACK") == 0)
+        return strstr(have, "ACK") != NULL && strstr(have, "SYN") == NULL;
+    return strstr(have, w) != NULL;
+}
+
+/* The segment on the wire that made a transition "rcv FLAGS: why": the
+ * latest of the last few packets to the socket with those flags. Writes
+ * the cause naming it, or returns false when none was captured. */
+static bool wire_cause(const struct model *m, const struct msock *s, const char *seg, char *out,
+                       size_t size)
+{
+    if (m->tl == NULL || m->npackets == 0 || strncmp(seg, "rcv ", 4) != 0)
+        return false;
+    const char *flags = seg + 4, *colon = strchr(flags, ':');
+    if (colon == NULL)
+        return false;
+    for (size_t k = m->npackets; k > 0 && k + 8 > m->npackets; k--) {
+        const struct ev *p = m->tl->ev[m->packets[k - 1]];
+        if (p->peer == NULL || strcmp(p->peer, s->local) != 0 ||
+            (s->peer[0] && (p->local == NULL || strcmp(p->local, s->peer) != 0)) ||
+            !flags_fit(p->what, flags, (size_t)(colon - flags)))
+            continue;
+        snprintf(out, size, "rcv %s seq %u ack %u (frame %u)%s", p->what, p->pkt.seq, p->pkt.ack,
+                 p->pkt.frame, colon);
+        return true;
+    }
+    return false;
+}
+
 static void set_state(struct model *m, struct msock *s, int state, int src, const char *cause,
                       size_t at)
 {
@@ -495,7 +636,8 @@ static void set_state(struct model *m, struct msock *s, int state, int src, cons
     const char *seg = segment_cause(s->state, state);
     s->prev_state = s->state;
     s->state = state;
-    snprintf(s->cause, sizeof s->cause, "%s", seg ? seg : cause);
+    if (seg == NULL || !wire_cause(m, s, seg, s->cause, sizeof s->cause))
+        snprintf(s->cause, sizeof s->cause, "%s", seg ? seg : cause);
     s->changed_at = at;
     m->trans_sock = (int)(s - m->socks);
 }
@@ -645,6 +787,19 @@ void model_apply(struct model *m, const struct timeline *t)
         return;
     size_t at = m->applied++;
     const struct ev *e = t->ev[at];
+    m->tl = t;
+    if (e->kind == EK_PACKET) {
+        if (m->npackets == m->cappackets) {
+            size_t cap = m->cappackets ? m->cappackets * 2 : 64;
+            long *n = realloc(m->packets, cap * sizeof *n);
+            if (n == NULL)
+                return;
+            m->packets = n;
+            m->cappackets = cap;
+        }
+        m->packets[m->npackets++] = (long)at;
+        return;
+    }
     if (e->kind == EK_STATE) {
         apply_kernel(m, e, at);
         return;

@@ -33,7 +33,8 @@ enum ev_kind {
     EK_NOTE,
     EK_STATE,
     EK_VIEWER,
-    EK_OUTPUT
+    EK_OUTPUT,
+    EK_PACKET
 };
 enum state_src { SRC_NONE, SRC_TCP_INFO, SRC_SOCK_DIAG };
 
@@ -52,6 +53,13 @@ struct ev {
     long long bytes; /* -1: not a data call */
     bool trunc;
     uint64_t dropped;
+    /* A packet (kind "packet"): `local` is its source, `peer` its
+     * destination, `sock` the protocol ("tcp", "udp", "icmp", "icmpv6"),
+     * `what` the TCP flags ("SYN+ACK"); seq and ack are relative. */
+    struct {
+        unsigned frame, seq, ack, win, len, ttl;
+        int icmp_type, icmp_code, icmp_id, icmp_seq; /* -1: not ICMP */
+    } pkt;
     const char *role, *call, *args, *err, *sock, *local, *peer, *addr, *src, *what, *text, *data,
         *hex;
 };
@@ -67,6 +75,9 @@ struct ev *ev_kernel_state(uint64_t ts_ns, const char *local, const char *peer, 
 /* A remark of the viewer itself: "the lesson ended (exit 0)". */
 struct ev *ev_viewer_note(uint64_t ts_ns, const char *text);
 
+/* A packet on the wire: `json` is its line as record_segment_json()
+ * (common/record.h) writes it. */
+struct ev *ev_packet(const char *json, char *why, size_t whysize);
 /* A line the program printed on its terminal. */
 struct ev *ev_output(uint64_t ts_ns, const char *text);
 
@@ -103,8 +114,8 @@ struct msock {
     char sock[20];    /* "tcp", "udp", "unix-stream"... */
     char local[ADDR_STRLEN], peer[ADDR_STRLEN];
     int state, state_src;
-    int prev_state; /* before the last transition; TCPS_NONE */
-    char cause[96]; /* what made the last transition: "close() by client" */
+    int prev_state;  /* before the last transition; TCPS_NONE */
+    char cause[128]; /* what made the last transition: "close() by client" */
     int rxq, txq;
     size_t changed_at; /* timeline index of its last change */
 };
@@ -130,6 +141,9 @@ struct model {
     long last_call; /* timeline index of the last call, -1 */
     long *outputs;  /* timeline indexes of the program's output lines */
     size_t nout, capout;
+    long *packets; /* timeline indexes of the packets on the wire */
+    size_t npackets, cappackets;
+    const struct timeline *tl; /* the timeline being applied (for causes) */
 };
 
 void model_init(struct model *m);
@@ -142,6 +156,11 @@ void model_apply(struct model *m, const struct timeline *t);
  * is behind the cursor). */
 void model_seek(struct model *m, const struct timeline *t, size_t n);
 
+/* The endpoint an address belongs to: "server" when a traced process's
+ * socket has it as its local address, else NULL. */
+const char *model_owner(const struct model *m, const char *addr);
+/* The pid of that process, or 0. */
+int model_owner_pid(const struct model *m, const char *addr);
 /* The process with this pid, or NULL. */
 struct mproc *model_proc(const struct model *m, int pid);
 

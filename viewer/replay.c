@@ -49,6 +49,18 @@ int replay_load(const char *path, struct timeline *t, char *title, size_t titles
         fprintf(err, "sockscope: %s holds no events\n", file);
         return -1;
     }
+    /* Packets in the timeline but no pcap file: they replay, but there is
+     * nothing for Wireshark. */
+    bool packets = false;
+    for (size_t i = 0; i < t->len && !packets; i++)
+        packets = t->ev[i]->kind == EK_PACKET;
+    char pcap[PATH_MAX + 32];
+    snprintf(pcap, sizeof pcap, "%s/packets.pcap", path);
+    if (packets && S_ISDIR(st.st_mode) && access(pcap, F_OK) == -1)
+        fprintf(err,
+                "sockscope: %s is missing: the packets replay from the timeline, but there is "
+                "no file for Wireshark\n",
+                pcap);
     return 0;
 }
 
@@ -252,7 +264,8 @@ void replay_run(const struct timeline *t, const char *title, const char *warning
             case '2':
             case '3':
             case '4':
-            case '5': v.maximized = v.maximized == k - '1' ? PANE_NONE : k - '1'; break;
+            case '5':
+            case '6': v.maximized = v.maximized == k - '1' ? PANE_NONE : k - '1'; break;
             case '0':
             case 27: v.maximized = PANE_NONE; break;
             case KEY_PPAGE: v.log_scroll += 5; break;

@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -24,7 +25,7 @@ ENV = {"TERM": "xterm", "LC_ALL": "C.UTF-8"}
 class Viewer:
     """bin/sockscope run ... on a pty, its screen read from the dump."""
 
-    def __init__(self, ctx, args, rows=30, cols=100, env=None, shell_wrap=False):
+    def __init__(self, ctx, args, rows=30, cols=100, env=None, shell_wrap=False, prefix=()):
         self.ctx = ctx
         self.dump = ctx.path("screen-%d.txt" % len(os.listdir(ctx.tmp)))
         self.rt = ctx.path("rt")
@@ -34,7 +35,7 @@ class Viewer:
         e["XDG_RUNTIME_DIR"] = self.rt
         if env:
             e.update(env)
-        argv = [ctx.lesson("sockscope"), "run", "--dump-screen", self.dump] + args
+        argv = list(prefix) + [ctx.lesson("sockscope"), "run", "--dump-screen", self.dump] + args
         if shell_wrap:
             # The terminal's settings before and after, to compare.
             self.before, self.after = ctx.path("stty-before"), ctx.path("stty-after")
@@ -461,7 +462,7 @@ def test_a_damaged_recording_replays_what_is_intact(ctx):
 MERMAID_LINE = [
     re.compile(r"^sequenceDiagram$"),
     re.compile(r"^    participant (\w+) as [^;#\n]+$"),
-    re.compile(r"^    (\w+)->>(\w+): [^;\n]*$"),
+    re.compile(r"^    (\w+)-?->>(\w+): [^;\n]*$"),
     re.compile(r"^    Note over (\w+): [^;\n]*$"),
 ]
 
@@ -496,3 +497,117 @@ def test_export_writes_the_session_as_a_sequence_diagram(ctx):
         assert order == sorted(order), (chain, order)
     text = ctx.run([ctx.lesson("sockscope"), "export", rec, "--text"], check=True).stdout
     assert "client -> server     connect(" in text
+
+
+FLAG_BITS = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "URG": 0x20, "ACK": 0x10}
+
+
+def wire(screen):
+    """The wire pane's lines."""
+    lines = screen.split("\n")
+    start = next((i for i, l in enumerate(lines) if "Wire (" in l), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].startswith("\u2500 ") or lines[i].startswith("- ")), len(lines))
+    return lines[start + 1:end]
+
+
+def test_the_sandbox_shows_the_wire_and_records_a_pcap(ctx):
+    """In the sandbox (no privilege on the host), the viewer captures lesson 02: its wire shows the handshake as SYN, SYN+ACK, ACK, each once, and a FIN from each side; the recording's pcap opens in tshark with the same segments, field by field; a captured FIN is named as the cause of CLOSE_WAIT; the Mermaid export draws the segments between client and server."""
+    rec = ctx.path("sandboxed")
+    v = Viewer(ctx, ["02", "--step", "--sandbox", "--record", rec, "--keys", "c++++", "--",
+                     "--port", "0"], rows=40, cols=120)
+    deadline = time.time() + 15
+    while time.time() < deadline and v.term.poll() is None and not v.screen():
+        v.term._pump(0.05)
+    if not v.screen():
+        out = v.term.text()
+        if "namespace" in out:
+            ctx.skip("this system forbids unprivileged user namespaces: " + out.strip()[-200:])
+        raise AssertionError("the viewer did not start in its sandbox:\n" + out)
+    screen = v.wait(lambda s: "ended" in status(s) and "FIN" in "\n".join(wire(s)),
+                    "the lesson's end, its FIN on the wire", timeout=30)
+    assert "CAP_NET_RAW" not in screen, "capture failed inside the sandbox"
+    assert v.quit() == 0
+
+    entries = [json.loads(l) for l in open(os.path.join(rec, "timeline.jsonl"))]
+    pkts = [e for e in entries if e["kind"] == "packet" and e["proto"] == "tcp"]
+    ctx.log("\n".join("%s > %s %s seq %d ack %d len %d" % (p["src"], p["dst"], p["flags"], p["seq"],
+                                                         p["ack"], p["len"]) for p in pkts))
+    flags = [p["flags"] for p in pkts]
+    assert flags[:3] == ["SYN", "SYN+ACK", "ACK"], flags
+    assert flags.count("SYN") == 1 and flags.count("SYN+ACK") == 1, flags
+    client, server = pkts[0]["src"], pkts[0]["dst"]
+    fins = [p for p in pkts if "FIN" in p["flags"]]
+    assert [f["src"] for f in fins] == [client, server], fins
+
+    # The pcap holds the same segments as the timeline (the sandbox's
+    # loopback carries nothing else).
+    if shutil.which("tshark") is None:
+        ctx.skip("tshark is not installed")
+    pcap = os.path.join(rec, "packets.pcap")
+    info = subprocess.run(["tshark", "-r", pcap, "-T", "fields", "-E", "separator=,",
+                           "-e", "frame.cap_len", "-e", "frame.len", "-e", "ip.src",
+                           "-e", "tcp.srcport", "-e", "ip.dst", "-e", "tcp.dstport",
+                           "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len",
+                           "-e", "tcp.window_size"],
+                          capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0, info.stderr
+    rows = [line.split(",") for line in info.stdout.splitlines() if line]
+    assert len(rows) == len(pkts), "tshark read %d packets, the timeline has %d" % (
+        len(rows), len(pkts))
+    for row, p in zip(rows, pkts):
+        caplen, length, src, sport, dst, dport, fl, seq, ack, tlen, win = row
+        assert caplen == length, "a packet cut by the snaplen: %s" % row
+        assert "%s:%s" % (src, sport) == p["src"] and "%s:%s" % (dst, dport) == p["dst"]
+        assert int(fl, 16) == sum(FLAG_BITS[f] for f in p["flags"].split("+")), (row, p)
+        assert int(seq) == p["seq"] and int(tlen) == p["len"] and int(win) == p["win"], (row, p)
+        assert int(ack) == p["ack"] or (p["flags"] == "SYN" and p["ack"] == 0), (row, p)
+    snap = subprocess.run(["capinfos", "-l", "-E", pcap], capture_output=True, text=True,
+                          timeout=60)
+    if snap.returncode == 0:
+        assert "262144" in snap.stdout and "Ethernet" in snap.stdout, snap.stdout
+
+    # Somewhere in the replay, the server's CLOSE_WAIT names the FIN it got.
+    argv = [ctx.lesson("sockscope"), "replay", rec, "--size", "120x40", "--dump-at"]
+    causes = set()
+    for n in range(len(entries) + 1):
+        out = ctx.run(argv + [str(n)], check=True).stdout
+        causes.update(l.strip() for l in out.split("\n") if "-> CLOSE_WAIT" in l or
+                      "\u2192 CLOSE_WAIT" in l)
+    ctx.log("causes: %s" % causes)
+    assert any("rcv FIN" in c and "frame" in c for c in causes), causes
+
+    out = ctx.run([ctx.lesson("sockscope"), "export", rec, "--mermaid"], check=True).stdout
+    ctx.log(out)
+    roles = dict(re.findall(r"participant (\w+) as (\w+)", out))
+    srv = next(k for k, r in roles.items() if r == "server")
+    cli = next(k for k, r in roles.items() if r == "client")
+    hs = [out.index("%s-->>%s: SYN seq=0" % (cli, srv)),
+          out.index("%s-->>%s: SYN+ACK seq=0 ack=1" % (srv, cli)),
+          out.index("%s-->>%s: ACK seq=1 ack=1" % (cli, srv))]
+    assert hs == sorted(hs), hs
+
+    # Without its pcap file, the recording says so and still replays its packets.
+    os.unlink(pcap)
+    r = ctx.run(argv + [str(len(entries))])
+    assert r.returncode == 0 and "packets.pcap is missing" in r.stderr, r
+    assert "FIN" in "\n".join(wire(r.stdout)), r.stdout
+
+
+def test_without_cap_net_raw_the_viewer_says_how_to_get_packets(ctx):
+    """Without CAP_NET_RAW, the viewer says so in its status line, names the ways to get packets (root, setcap, the sandbox) in the wire pane, and goes on with the calls and kernel states."""
+    prefix = ()
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            ctx.skip("setpriv is not installed to drop CAP_NET_RAW")
+        prefix = (shutil.which("setpriv"), "--bounding-set=-net_raw", "--inh-caps=-net_raw")
+    v = Viewer(ctx, ["02", "--step", "--", "--port", "0"], rows=24, cols=80, prefix=prefix)
+    first = v.wait(lambda s: "CAP_NET_RAW" in status(s), "the status line's CAP_NET_RAW")
+    text = " ".join(l.strip() for l in wire(first))
+    assert "root" in text and "setcap cap_net_raw+ep" in text and "--sandbox" in text, text
+    v.key("c")
+    end = v.wait(lambda s: "ended" in status(s), "the lesson's end without packets", timeout=30)
+    assert "TIME_WAIT" in end or "FIN_WAIT_2" in end
+    assert v.quit() == 0
