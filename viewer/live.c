@@ -664,8 +664,24 @@ static void poll_kernel(struct session *s)
     lesson_ports_of(&s->m, true, &lp);
     if (lp.nbound == 0 && lp.npairs == 0)
         return;
+    /* Ask the kernel only for sockets on those ports: a host may hold
+     * thousands of others (TIME_WAIT after a large run), and copying them
+     * all out four times a second would cost the viewer more than all
+     * else it does while idle. Past DIAG_MAX_PORTS ports: every socket. */
+    int ports[DIAG_MAX_PORTS], nports = 0;
+    bool every = false;
+    for (int i = 0; i < lp.nbound + lp.npairs && !every; i++) {
+        int p = i < lp.nbound ? lp.bound[i] : lp.pair[i - lp.nbound][0];
+        bool dup = false;
+        for (int k = 0; k < nports && !dup; k++)
+            dup = ports[k] == p;
+        if (!dup && nports == DIAG_MAX_PORTS)
+            every = true;
+        else if (!dup)
+            ports[nports++] = p;
+    }
     struct seen_list l = {.lp = &lp};
-    if (diag_dump_tcp(AF_UNSPEC, 0, visit, &l) < 0) {
+    if (diag_dump_tcp_ports(AF_UNSPEC, ports, every ? 0 : nports, visit, &l) < 0) {
         free(l.v);
         return;
     }
