@@ -4,8 +4,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +346,79 @@ struct capture {
     void *arg;
     int handed;
     unsigned frames;
+    bool loopback; /* the filter keeps only the inbound copy */
 };
+
+/* On loopback every packet reaches a capture twice, once going out and
+ * once coming in; libpcap drops the outgoing copy, but only after the
+ * kernel has copied it to us. For a busy transfer that is half the work
+ * for nothing, so on loopback the filter we give the kernel starts by
+ * refusing outgoing packets:
+ *
+ *     ld  [packet type]       (a Linux extension: SKF_AD_PKTTYPE)
+ *     jeq #PACKET_OUTGOING    yes: ret #0; no: the compiled filter
+ *
+ * We attach it ourselves (SO_ATTACH_FILTER): libpcap re-checks packets
+ * queued before a change of filter in user space, where this load cannot
+ * be run, and would drop them. */
+static int attach(pcap_t *p, const struct bpf_program *prog, bool loopback, char *err,
+                  size_t errlen)
+{
+    enum { PREFIX = 3 };
+    size_t n = prog->bf_len + (loopback ? PREFIX : 0);
+    if (n > BPF_MAXINSNS) {
+        snprintf(err, errlen, "the capture filter is too long");
+        return -EINVAL;
+    }
+    struct sock_filter *code = calloc(n, sizeof *code);
+    if (code == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    size_t at = 0;
+    if (loopback) {
+        code[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+                                                  (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+        code[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+        code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    }
+    for (u_int i = 0; i < prog->bf_len; i++) {
+        const struct bpf_insn *in = &prog->bf_insns[i];
+        code[at++] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
+    }
+    struct sock_fprog fprog = {.len = (unsigned short)n, .filter = code};
+    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    int e = errno;
+    free(code);
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot set the capture filter: %s", strerror(e));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int set_filter(pcap_t *p, bool loopback, const char *filter, char *err, size_t errlen)
+{
+    bool any = filter == NULL || *filter == '\0';
+    if (any && !loopback)
+        return 0;
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, any ? "" : filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+        snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(p));
+        return -EINVAL;
+    }
+    int rc = 0;
+    if (loopback) {
+        rc = attach(p, &prog, loopback, err, errlen);
+    } else if (pcap_setfilter(p, &prog) == -1) {
+        /* Elsewhere libpcap attaches it: it knows how to fit a filter to
+         * a cooked capture such as "any". */
+        snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(p));
+        rc = -EINVAL;
+    }
+    pcap_freecode(&prog);
+    return rc;
+}
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, const char *detail)
 {
@@ -359,6 +434,8 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
     if (p == NULL)
         return fail(err, errlen, -ENODEV, "cannot capture on %s", pe);
     pcap_set_snaplen(p, snaplen > 0 && snaplen < CAPTURE_SNAPLEN ? snaplen : CAPTURE_SNAPLEN);
+    /* Immediate: each packet is handed over as it comes, so the viewer
+     * can name a segment as the cause of the state change that follows. */
     pcap_set_immediate_mode(p, 1);
     /* Room for bursts: a bulk transfer on loopback brings 64 KiB segments
      * faster than a program is scheduled. */
@@ -383,20 +460,10 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         pcap_close(p);
         return -EIO;
     }
-    if (filter != NULL && *filter) {
-        struct bpf_program prog;
-        if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-            snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(p));
-            pcap_close(p);
-            return -EINVAL;
-        }
-        rc = pcap_setfilter(p, &prog);
-        pcap_freecode(&prog);
-        if (rc == -1) {
-            snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(p));
-            pcap_close(p);
-            return -EINVAL;
-        }
+    bool loopback = strcmp(iface, "lo") == 0;
+    if (set_filter(p, loopback, filter, err, errlen) < 0) {
+        pcap_close(p);
+        return -EINVAL;
     }
     if (pcap_setnonblock(p, 1, pe) == -1) {
         snprintf(err, errlen, "cannot capture without blocking: %s", pe);
@@ -410,6 +477,7 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         return fail(err, errlen, -ENOMEM, "%s", "out of memory");
     }
     c->pcap = p;
+    c->loopback = loopback;
     c->linktype = pcap_datalink(p);
     /* A program started after this does not inherit the capture. */
     int fd = pcap_get_selectable_fd(p);
@@ -421,18 +489,7 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
 
 int capture_set_filter(struct capture *c, const char *filter, char *err, size_t errlen)
 {
-    struct bpf_program prog;
-    if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-        snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(c->pcap));
-        return -EINVAL;
-    }
-    int rc = pcap_setfilter(c->pcap, &prog);
-    pcap_freecode(&prog);
-    if (rc == -1) {
-        snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(c->pcap));
-        return -EINVAL;
-    }
-    return 0;
+    return set_filter(c->pcap, c->loopback, filter, err, errlen);
 }
 
 int capture_fd(const struct capture *c)
@@ -501,6 +558,24 @@ int capture_poll(struct capture *c, capture_fn fn, void *arg)
     if (c->dump != NULL)
         pcap_dump_flush(c->dump);
     return c->handed;
+}
+
+int capture_drain(struct capture *c, capture_fn fn, void *arg)
+{
+    /* Packets of the last moments may still be on their way through the
+     * kernel: wait for them, a bounded number of times. */
+    int total = 0;
+    struct pollfd pfd = {.fd = pcap_get_selectable_fd(c->pcap), .events = POLLIN};
+    for (int round = 0; round < 5; round++) {
+        int ready = pfd.fd >= 0 ? poll(&pfd, 1, 25) : 0;
+        int n = capture_poll(c, fn, arg);
+        if (n < 0)
+            return n;
+        total += n;
+        if (ready <= 0 && n == 0)
+            break;
+    }
+    return total;
 }
 
 int capture_stats(struct capture *c, unsigned *received, unsigned *dropped)

@@ -129,6 +129,11 @@ int capture_save(struct capture *c, const char *path, char *err, size_t errlen);
 typedef void (*capture_fn)(const struct segment *s, void *arg);
 int capture_poll(struct capture *c, capture_fn fn, void *arg);
 
+/* At the end of a capture: like capture_poll, but also waits (at most
+ * ~125 ms, less when nothing comes) for packets still on their way.
+ * Returns how many segments were handed to `fn`. */
+int capture_drain(struct capture *c, capture_fn fn, void *arg);
+
 /* Packets the kernel received for the capture and those it dropped. */
 int capture_stats(struct capture *c, unsigned *received, unsigned *dropped);
 

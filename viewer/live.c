@@ -1264,7 +1264,7 @@ out:
     check_child(s);
     /* The last packets, the FIN exchange of a quick end among them. */
     if (s->cap != NULL)
-        capture_poll(s->cap, on_segment, s);
+        capture_drain(s->cap, on_segment, s);
     write_stats(s);
     session_free(s);
     free(s);
