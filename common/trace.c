@@ -18,18 +18,20 @@
 struct trace_state trace_g = {.file_fd = -1, .viewer_fd = -1};
 
 /*
- * The file sink's lines wait here, so that a send and the recv after it
- * cost one write(), done while the process waits anyway, instead of two on
- * the path of every round trip. What waits is written before the process
- * next makes a call that may wait (trace_flush from the interposer), after
- * an event that ends or changes a connection, before fork, at exit, once
- * it is older than PENDING_MAX_NS, or when the buffer is full.
+ * Events wait here, so that a send and the recv after it cost one write()
+ * to a file and one message to a viewer, done while the process waits
+ * anyway, instead of one each per call on the path of every round trip.
+ * Only the events of sends and receives wait; they are written before the
+ * process next makes a call that may wait (trace_flush from the
+ * interposer), with any other event (which goes at once), before fork, at
+ * exit, once the oldest is PENDING_MAX_NS old, or when the buffer is full.
  */
 #define PENDING_MAX_NS 10000000ull /* 10 ms */
 static struct {
     pthread_mutex_t lock;
-    char buf[16384];
+    char buf[TRACE_BATCH_MAX];
     size_t len;
+    unsigned lines;
     uint64_t since_ns; /* the time of the oldest waiting line */
 } pending = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -180,6 +182,7 @@ void trace_after_fork_child(void)
 {
     pthread_mutex_init(&pending.lock, NULL);
     pending.len = 0;
+    pending.lines = 0;
     role_known = false;
     trace_g.pid = getpid();
     trace_g.ppid = getppid();
@@ -217,22 +220,50 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
-
-static void flush_locked(void)
+/* Hand `len` bytes of whole lines (`lines` of them) to the viewer as one
+ * message. `wait`: block until it is taken (a step event, which the
+ * viewer must see to answer); else a full socket drops them, counted. */
+static void viewer_send(const char *buf, size_t len, unsigned lines, bool wait)
 {
-    if (pending.len > 0 && trace_g.file_fd != -1)
-        write_all(trace_g.file_fd, pending.buf, pending.len);
+    if (trace_g.viewer_fd == -1) {
+        if (viewer_wanted)
+            trace_g.dropped += lines;
+        return;
+    }
+    ssize_t n;
+    do {
+        n = send(trace_g.viewer_fd, buf, len, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
+    } while (n == -1 && errno == EINTR);
+    if (n == -1) {
+        trace_g.dropped += lines;
+        if (errno != EAGAIN) {
+            /* The viewer went away: stop trying. */
+            close(trace_g.viewer_fd);
+            trace_g.viewer_fd = -1;
+        }
+    }
+}
+
+static void flush_locked(bool wait)
+{
+    if (pending.len > 0) {
+        if (trace_g.file_fd != -1)
+            write_all(trace_g.file_fd, pending.buf, pending.len);
+        if (trace_g.viewer_fd != -1 || viewer_wanted)
+            viewer_send(pending.buf, pending.len, pending.lines, wait);
+    }
     pending.len = 0;
+    pending.lines = 0;
 }
 
 void trace_flush(void)
 {
-    if (trace_g.file_fd == -1 || pending.len == 0)
+    if (pending.len == 0)
         return;
     int saved = errno;
     quiet_begin();
     pthread_mutex_lock(&pending.lock);
-    flush_locked();
+    flush_locked(false);
     pthread_mutex_unlock(&pending.lock);
     quiet_end();
     errno = saved;
@@ -241,7 +272,7 @@ void trace_flush(void)
 /* Calls that only move bytes: their events may wait for the next flush. */
 static bool may_wait_in_buffer(const struct event *e)
 {
-    static const char *const data[] = {"send", "sendto", "sendmsg", "write",
+    static const char *const data[] = {"send", "sendto",   "sendmsg", "write",
                                        "recv", "recvfrom", "recvmsg", "read"};
     if (e->kind == NULL || strcmp(e->kind, "call") != 0 || e->call == NULL)
         return false;
@@ -251,21 +282,21 @@ static bool may_wait_in_buffer(const struct event *e)
     return false;
 }
 
-static void file_sink_put(const struct event *e, const char *line, size_t len)
+/* Every sink's lines go through the same buffer: a file gets them in one
+ * write(), a viewer in one message (which it splits into lines). */
+static void sinks_put(const struct event *e, const char *line, size_t len)
 {
+    bool step = strcmp(e->kind, "step") == 0;
     pthread_mutex_lock(&pending.lock);
     if (pending.len + len > sizeof pending.buf)
-        flush_locked();
-    if (len > sizeof pending.buf) {
-        write_all(trace_g.file_fd, line, len);
-    } else {
-        if (pending.len == 0)
-            pending.since_ns = e->ts_ns;
-        memcpy(pending.buf + pending.len, line, len);
-        pending.len += len;
-        if (!may_wait_in_buffer(e) || e->ts_ns - pending.since_ns > PENDING_MAX_NS)
-            flush_locked();
-    }
+        flush_locked(false);
+    if (pending.len == 0)
+        pending.since_ns = e->ts_ns;
+    memcpy(pending.buf + pending.len, line, len); /* len <= EVENT_MAX < the buffer */
+    pending.len += len;
+    pending.lines++;
+    if (step || !may_wait_in_buffer(e) || e->ts_ns - pending.since_ns > PENDING_MAX_NS)
+        flush_locked(step);
     pthread_mutex_unlock(&pending.lock);
 }
 
@@ -285,26 +316,8 @@ void trace_emit(struct event *e)
     char line[EVENT_MAX];
     size_t len = event_encode(e, line, sizeof line);
 
-    if (trace_g.file_fd != -1)
-        file_sink_put(e, line, len);
-    if (trace_g.viewer_fd != -1) {
-        /* Step events must reach the viewer: it is waiting to answer them. */
-        int flags = MSG_NOSIGNAL | (strcmp(e->kind, "step") == 0 ? 0 : MSG_DONTWAIT);
-        ssize_t n;
-        do {
-            n = send(trace_g.viewer_fd, line, len, flags);
-        } while (n == -1 && errno == EINTR);
-        if (n == -1) {
-            trace_g.dropped++;
-            if (errno != EAGAIN) {
-                /* The viewer went away: stop trying. */
-                close(trace_g.viewer_fd);
-                trace_g.viewer_fd = -1;
-            }
-        }
-    } else if (viewer_wanted) {
-        trace_g.dropped++;
-    }
+    if (trace_g.file_fd != -1 || trace_g.viewer_fd != -1 || viewer_wanted)
+        sinks_put(e, line, len);
     quiet_end();
     errno = saved;
 }

@@ -67,6 +67,10 @@ int trace_viewer_fd(void);
 /* Write every pending thing out before the process ends. */
 void trace_finish(void);
 
+/* The most bytes of whole event lines the tracer sends a viewer in one
+ * message (SOCK_SEQPACKET); a viewer reads messages of up to this size. */
+#define TRACE_BATCH_MAX 16384
+
 /* Write the file sink's waiting lines now. The interposer calls it before
  * a call that may wait, and before fork; trace_finish calls it too. */
 void trace_flush(void);

@@ -29,12 +29,19 @@
 #include "record.h"
 #include "sockstate.h"
 #include "source.h"
+#include "trace.h"
 #include "tty.h"
 
 #define MAX_CONNS 256
 #define OUT_WIDTH 240
 #define FRAME_NS 30000000ull /* at most one screen every 30 ms */
 #define DIAG_NS 250000000ull /* the kernel is asked four times a second */
+/* ... while anything happens; when nothing has for IDLE_NS, every
+ * IDLE_DIAG_NS: a dump walks the kernel's whole connection table, some
+ * milliseconds however few sockets there are, and a paused lesson
+ * changes nothing but timers (TIME_WAIT's end). */
+#define IDLE_NS 2000000000ull
+#define IDLE_DIAG_NS 2000000000ull
 #define MAX_SAMPLES 200000
 /* After a batch of events, the connections rest this long: a busy program
  * then sends into a queue nobody waits on, which costs it no wakeup. */
@@ -71,10 +78,12 @@ struct session {
     struct grid g;
     bool dirty, full;
     uint64_t last_draw, last_diag;
-    uint64_t rest_until; /* do not read the connections before this */
-    uint64_t started;    /* when the program was started */
-    bool hinted;         /* the hint for a program that never connects was given */
-    int rec_fd;          /* the recording's timeline.jsonl, or -1 */
+    uint64_t last_change; /* when the timeline last grew */
+    size_t diag_len;      /* the timeline's length then */
+    uint64_t rest_until;  /* do not read the connections before this */
+    uint64_t started;     /* when the program was started */
+    bool hinted;          /* the hint for a program that never connects was given */
+    int rec_fd;           /* the recording's timeline.jsonl, or -1 */
     char rec_dir[PATH_MAX];
     char line[OUT_WIDTH];
     int linelen;
@@ -353,17 +362,16 @@ static void drop_conn(struct session *s, int i)
 
 /* Read what a connection holds, at most `max` messages. Returns false when
  * it closed. */
-static bool read_conn(struct session *s, int i, int max)
+/* The events of one message: one or more whole lines (the tracer sends a
+ * process's events in batches; a step event always ends its batch). */
+static void take_lines(struct session *s, int i, const char *buf, size_t n)
 {
-    char buf[EVENT_MAX + 64];
-    for (int k = 0; k < max; k++) {
-        ssize_t n = recv(s->conns[i].fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n == 0)
-            return false;
-        if (n < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    for (size_t at = 0; at < n;) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (buf + at)) + 1 : n - at;
         char why[128];
-        struct ev *e = ev_parse(buf, (size_t)n, why, sizeof why);
+        struct ev *e = ev_parse(buf + at, len, why, sizeof why);
+        at += len;
         if (e == NULL)
             continue;
         bool step = e->kind == EK_STEP;
@@ -373,6 +381,21 @@ static bool read_conn(struct session *s, int i, int max)
             s->conns[i].order = ++s->step_order;
             s->conns[i].step_idx = (long)s->tl.len - 1;
         }
+    }
+}
+
+static bool read_conn(struct session *s, int i, int max)
+{
+    /* A batch is at most TRACE_BATCH_MAX bytes; a longer message is cut
+     * by the kernel, and its last line then fails to parse and is lost. */
+    static char buf[TRACE_BATCH_MAX + 64];
+    for (int k = 0; k < max; k++) {
+        ssize_t n = recv(s->conns[i].fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        take_lines(s, i, buf, (size_t)n);
     }
     return true;
 }
@@ -1168,7 +1191,8 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         for (int i = 0; i < s->m.nsocks && !tcp; i++)
             tcp = strcmp(s->m.socks[i].sock, "tcp") == 0;
         if (tcp) {
-            int64_t left = (int64_t)(s->last_diag + DIAG_NS) - (int64_t)now;
+            bool idle = s->tl.len == s->diag_len && now >= s->last_change + IDLE_NS;
+            int64_t left = (int64_t)(s->last_diag + (idle ? IDLE_DIAG_NS : DIAG_NS)) - (int64_t)now;
             int64_t ms = left > 0 ? left / 1000000 + 1 : 0;
             if (ms < wait)
                 wait = ms;
@@ -1241,7 +1265,12 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
                 s->dirty = true;
             }
         }
-        if (tcp && now >= s->last_diag + DIAG_NS) {
+        if (s->tl.len != s->diag_len) {
+            s->diag_len = s->tl.len;
+            s->last_change = now;
+        }
+        bool idle = now >= s->last_change + IDLE_NS;
+        if (tcp && now >= s->last_diag + (idle ? IDLE_DIAG_NS : DIAG_NS)) {
             poll_kernel(s);
             s->last_diag = now;
         }

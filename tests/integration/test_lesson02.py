@@ -233,15 +233,18 @@ def test_server_does_not_wait_for_a_client_that_died(ctx):
             if not msg:
                 conns.remove(s)
                 continue
-            e = json.loads(msg)
-            ctx.log(msg.decode(errors="replace").strip())
-            if e["kind"] != "step":
-                continue
-            if e["pid"] == srv.pid:
-                s.send(b"go")
-                accept_go = accept_go or e["call"] == "accept"
-            else:
-                client = e["pid"]
+            # A message holds one or more events, a line each; a step
+            # event ends its message.
+            for line in msg.splitlines():
+                e = json.loads(line)
+                ctx.log(line.decode(errors="replace").strip())
+                if e["kind"] != "step":
+                    continue
+                if e["pid"] == srv.pid:
+                    s.send(b"go")
+                    accept_go = accept_go or e["call"] == "accept"
+                else:
+                    client = e["pid"]
     assert accept_go and client, "no accept step, or no client step"
     # Let the server reach the kernel's accept (bounded), then end the client.
     for _ in range(100):
@@ -408,9 +411,12 @@ def test_trace_file_survives_a_slow_viewer(ctx):
                 break
             if not msg:
                 break
-            assert msg in lines, "the viewer got a message the file lacks: %r" % msg
-            pid = json.loads(msg)["pid"]
-            got[pid] = got.get(pid, 0) + 1
+            # One or more whole lines a message, each a line of the file.
+            assert msg.endswith(b"\n"), "a message that is not whole lines: %r" % msg
+            for line in msg.splitlines(keepends=True):
+                assert line in lines, "the viewer got a line the file lacks: %r" % line
+                pid = json.loads(line)["pid"]
+                got[pid] = got.get(pid, 0) + 1
         conn.close()
     lsock.close()
     ctx.log("events %s, to the viewer %s, counted as dropped %s" % (count, got, dropped))
