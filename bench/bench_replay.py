@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Opening a large recording: a 100,000-event recording made from a real
-trace (the ping-pong benchmark's pinger, 50,000 round trips), read back
-with the recording reader (`recording check`, the code replay opens a
-recording with). Target: under 1 s. When the viewer is built, its replay
-is timed too: opening and seeking to the end (--dump-at the last event).
+trace (the ping-pong benchmark's pinger, 50,000 round trips), replayed by
+the viewer: opened (--dump-at 0) and sought to its end (--dump-at the
+last event). Target: under 1 s each. For reference, the same file read by
+the recording tool's reader (`recording check`, used by capture-run and
+the tests).
 
     bench_replay.py --build DIR --bin DIR
 """
@@ -42,8 +43,8 @@ def main():
     r = subprocess.run([os.path.join(a.build, "tools", "recording"), "check", rec],
                        capture_output=True, text=True, timeout=120)
     dt = time.monotonic() - t0
-    print("Opening a recording of %d events (%.1f MB): %.2f s  target < 1 s: %s"
-          % (n, size / 1e6, dt, "met" if dt < 1 else "NOT met"))
+    print("Reading a recording of %d events (%.1f MB) with `recording check`: %.2f s"
+          "  (reference)" % (n, size / 1e6, dt))
     print("  %s" % r.stdout.strip())
     sockscope = os.path.join(a.bin, "sockscope")
     if os.path.exists(sockscope):
