@@ -133,10 +133,17 @@ static const cJSON *get(const struct fields *f, const char *key)
     return k != NULL ? f->v[k - keys] : NULL;
 }
 
+/* A whole number that a long long holds, else `dflt` (a hostile or
+ * broken line may say 1e300 or 0.5). */
 static long long int_of(const struct fields *f, const char *key, long long dflt)
 {
     const cJSON *v = get(f, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v))
+        return dflt;
+    double d = v->valuedouble;
+    if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
+        return dflt;
+    return (long long)d;
 }
 
 static const char *str_of(const struct fields *f, const char *key)
@@ -147,7 +154,7 @@ static const char *str_of(const struct fields *f, const char *key)
 static uint64_t exact_ts(const struct fields *f, const char *line, size_t len)
 {
     const cJSON *v = get(f, "ts_ns");
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 1.8e19))
         return 0;
     if (v->valuedouble < 9007199254740992.0) /* 2^53: the double is exact */
         return (uint64_t)v->valuedouble;
@@ -195,7 +202,7 @@ struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
     p.fd2 = (int)int_of(&f, "fd2", -1);
     const cJSON *ret = get(&f, "ret");
     p.has_ret = cJSON_IsNumber(ret);
-    p.ret = p.has_ret ? (long long)ret->valuedouble : 0;
+    p.ret = int_of(&f, "ret", 0);
     const char *st = str_of(&f, "state");
     p.state = st != NULL ? tcp_state_from_name(st) : TCPS_NONE;
     const char *src = str_of(&f, "state_src");
