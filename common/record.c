@@ -280,5 +280,9 @@ const char *record_str(const struct record_entry *e, const char *key)
 long long record_int(const struct record_entry *e, const char *key, long long dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->obj, key);
-    return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v))
+        return dflt;
+    /* A broken line may say 1e300: out of a long long's range is no value. */
+    double d = v->valuedouble;
+    return d >= -9.2e18 && d <= 9.2e18 ? (long long)d : dflt;
 }
