@@ -46,6 +46,7 @@
 /* After a batch of events, the connections rest this long: a busy program
  * then sends into a queue nobody waits on, which costs it no wakeup. */
 #define REST_NS 4000000ull
+#define SHORT_REST_NS 2000000ull
 
 static const int speeds_ms[] = {0, 50, 100, 250, 500, 1000, 2000};
 #define NSPEEDS ((int)(sizeof speeds_ms / sizeof speeds_ms[0]))
@@ -1231,9 +1232,13 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
                 }
             }
             /* Many at once: the program is busy; let it run a while before
-             * reading again. A step waiting for its go is answered first. */
-            if (s->tl.len - before >= 8 && oldest_waiting(s) < 0)
-                s->rest_until = mono_ns() + REST_NS;
+             * reading again. Even a few: a program running free sends a
+             * batch per wait, and waking for each one would take the CPU
+             * it runs on (the socket holds some milliseconds of batches).
+             * A step waiting for its go is answered first. */
+            size_t got = s->tl.len - before;
+            if (got > 0 && oldest_waiting(s) < 0)
+                s->rest_until = mono_ns() + (got >= 8 ? REST_NS : SHORT_REST_NS);
             if (master_at >= 0 && (pf[master_at].revents & (POLLIN | POLLHUP | POLLERR))) {
                 char buf[4096];
                 ssize_t got = read(s->master, buf, sizeof buf);

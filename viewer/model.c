@@ -102,7 +102,54 @@ static const char *const keys[] = {
     "icmp_type", "kind", "len",  "local", "peer",  "pid",   "ppid",      "proto",   "ret",
     "role",      "rxq",  "seq",  "sock",  "src",   "state", "state_src", "text",    "trunc",
     "ts_ns",     "ttl",  "txq",  "what",  "win"};
-#define NKEYS (sizeof keys / sizeof keys[0])
+enum {
+    K_ACK,
+    K_ADDR,
+    K_ARGS,
+    K_BYTES,
+    K_CALL,
+    K_DATA,
+    K_DROPPED,
+    K_DST,
+    K_DUR_NS,
+    K_ERRNO,
+    K_FD,
+    K_FD2,
+    K_FLAGS,
+    K_FRAME,
+    K_HEX,
+    K_ICMP_CODE,
+    K_ICMP_ID,
+    K_ICMP_SEQ,
+    K_ICMP_TYPE,
+    K_KIND,
+    K_LEN,
+    K_LOCAL,
+    K_PEER,
+    K_PID,
+    K_PPID,
+    K_PROTO,
+    K_RET,
+    K_ROLE,
+    K_RXQ,
+    K_SEQ,
+    K_SOCK,
+    K_SRC,
+    K_STATE,
+    K_STATE_SRC,
+    K_TEXT,
+    K_TRUNC,
+    K_TS_NS,
+    K_TTL,
+    K_TXQ,
+    K_WHAT,
+    K_WIN,
+    NKEYS
+};
+_Static_assert(sizeof keys / sizeof keys[0] == NKEYS, "one K_ a key, in order");
+/* Where each of str_keys is among keys. */
+static const int str_key_index[S_COUNT] = {K_ROLE, K_CALL, K_ARGS, K_ERRNO, K_SOCK, K_LOCAL, K_PEER,
+                                           K_ADDR, K_SRC,  K_WHAT, K_TEXT,  K_DATA, K_HEX};
 
 struct fields {
     const cJSON *v[NKEYS];
@@ -127,15 +174,12 @@ static void fields_of(const cJSON *o, struct fields *f)
     }
 }
 
-static const cJSON *get(const struct fields *f, const char *key)
+static const cJSON *get(const struct fields *f, int key)
 {
-    const char *const *k = bsearch(key, keys, NKEYS, sizeof keys[0], key_cmp);
-    return k != NULL ? f->v[k - keys] : NULL;
+    return f->v[key];
 }
 
-/* A whole number that a long long holds, else `dflt` (a hostile or
- * broken line may say 1e300 or 0.5). */
-static long long int_of(const struct fields *f, const char *key, long long dflt)
+static long long int_of(const struct fields *f, int key, long long dflt)
 {
     const cJSON *v = get(f, key);
     if (!cJSON_IsNumber(v))
@@ -146,14 +190,14 @@ static long long int_of(const struct fields *f, const char *key, long long dflt)
     return (long long)d;
 }
 
-static const char *str_of(const struct fields *f, const char *key)
+static const char *str_of(const struct fields *f, int key)
 {
     return cJSON_GetStringValue(get(f, key));
 }
 
 static uint64_t exact_ts(const struct fields *f, const char *line, size_t len)
 {
-    const cJSON *v = get(f, "ts_ns");
+    const cJSON *v = get(f, K_TS_NS);
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 1.8e19))
         return 0;
     if (v->valuedouble < 9007199254740992.0) /* 2^53: the double is exact */
@@ -191,28 +235,28 @@ struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
     ev_proto(&p);
     const char *strs[S_COUNT];
     for (int i = 0; i < S_COUNT; i++)
-        strs[i] = str_of(&f, str_keys[i]);
-    p.kind = kind_of(str_of(&f, "kind"));
-    p.seq = (uint64_t)int_of(&f, "seq", 0);
+        strs[i] = str_of(&f, str_key_index[i]);
+    p.kind = kind_of(str_of(&f, K_KIND));
+    p.seq = (uint64_t)int_of(&f, K_SEQ, 0);
     p.ts_ns = exact_ts(&f, line, len);
-    p.dur_ns = (uint64_t)int_of(&f, "dur_ns", 0);
-    p.pid = (int)int_of(&f, "pid", 0);
-    p.ppid = (int)int_of(&f, "ppid", 0);
-    p.fd = (int)int_of(&f, "fd", -1);
-    p.fd2 = (int)int_of(&f, "fd2", -1);
-    const cJSON *ret = get(&f, "ret");
+    p.dur_ns = (uint64_t)int_of(&f, K_DUR_NS, 0);
+    p.pid = (int)int_of(&f, K_PID, 0);
+    p.ppid = (int)int_of(&f, K_PPID, 0);
+    p.fd = (int)int_of(&f, K_FD, -1);
+    p.fd2 = (int)int_of(&f, K_FD2, -1);
+    const cJSON *ret = get(&f, K_RET);
     p.has_ret = cJSON_IsNumber(ret);
-    p.ret = int_of(&f, "ret", 0);
-    const char *st = str_of(&f, "state");
+    p.ret = int_of(&f, K_RET, 0);
+    const char *st = str_of(&f, K_STATE);
     p.state = st != NULL ? tcp_state_from_name(st) : TCPS_NONE;
-    const char *src = str_of(&f, "state_src");
+    const char *src = str_of(&f, K_STATE_SRC);
     if (src != NULL)
         p.state_src = strcmp(src, "sock_diag") == 0 ? SRC_SOCK_DIAG : SRC_TCP_INFO;
-    p.rxq = (int)int_of(&f, "rxq", -1);
-    p.txq = (int)int_of(&f, "txq", -1);
-    p.bytes = int_of(&f, "bytes", -1);
-    p.trunc = cJSON_IsTrue(get(&f, "trunc"));
-    p.dropped = (uint64_t)int_of(&f, "dropped", 0);
+    p.rxq = (int)int_of(&f, K_RXQ, -1);
+    p.txq = (int)int_of(&f, K_TXQ, -1);
+    p.bytes = int_of(&f, K_BYTES, -1);
+    p.trunc = cJSON_IsTrue(get(&f, K_TRUNC));
+    p.dropped = (uint64_t)int_of(&f, K_DROPPED, 0);
     p.pkt.icmp_type = p.pkt.icmp_code = p.pkt.icmp_id = p.pkt.icmp_seq = -1;
     if (p.kind == EK_STATE) {
         /* The kernel's view: from sock_diag, of a TCP socket. */
@@ -225,23 +269,23 @@ struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
     } else if (p.kind == EK_PACKET) {
         /* Its "src" is an address, not a source line. */
         strs[S_LOCAL] = strs[S_SRC];
-        strs[S_PEER] = str_of(&f, "dst");
-        const char *flags = str_of(&f, "flags");
+        strs[S_PEER] = str_of(&f, K_DST);
+        const char *flags = str_of(&f, K_FLAGS);
         strs[S_WHAT] = flags != NULL && *flags ? flags : NULL;
-        const char *proto = str_of(&f, "proto");
+        const char *proto = str_of(&f, K_PROTO);
         strs[S_SOCK] = proto != NULL ? proto : "other";
         strs[S_SRC] = NULL;
         p.seq = 0;
-        p.pkt.frame = (unsigned)int_of(&f, "frame", 0);
-        p.pkt.seq = (unsigned)int_of(&f, "seq", 0);
-        p.pkt.ack = (unsigned)int_of(&f, "ack", 0);
-        p.pkt.win = (unsigned)int_of(&f, "win", 0);
-        p.pkt.len = (unsigned)int_of(&f, "len", 0);
-        p.pkt.ttl = (unsigned)int_of(&f, "ttl", 0);
-        p.pkt.icmp_type = (int)int_of(&f, "icmp_type", -1);
-        p.pkt.icmp_code = (int)int_of(&f, "icmp_code", -1);
-        p.pkt.icmp_id = (int)int_of(&f, "icmp_id", -1);
-        p.pkt.icmp_seq = (int)int_of(&f, "icmp_seq", -1);
+        p.pkt.frame = (unsigned)int_of(&f, K_FRAME, 0);
+        p.pkt.seq = (unsigned)int_of(&f, K_SEQ, 0);
+        p.pkt.ack = (unsigned)int_of(&f, K_ACK, 0);
+        p.pkt.win = (unsigned)int_of(&f, K_WIN, 0);
+        p.pkt.len = (unsigned)int_of(&f, K_LEN, 0);
+        p.pkt.ttl = (unsigned)int_of(&f, K_TTL, 0);
+        p.pkt.icmp_type = (int)int_of(&f, K_ICMP_TYPE, -1);
+        p.pkt.icmp_code = (int)int_of(&f, K_ICMP_CODE, -1);
+        p.pkt.icmp_id = (int)int_of(&f, K_ICMP_ID, -1);
+        p.pkt.icmp_seq = (int)int_of(&f, K_ICMP_SEQ, -1);
     }
     struct ev *e = ev_pack(&p, strs);
     cJSON_Delete(o);
