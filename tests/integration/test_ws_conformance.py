@@ -38,28 +38,26 @@ def failures(out):
             for x in out["results"] if x["verdict"] == "FAIL"]
 
 
+def reference_passes(ctx, argv, env=None):
+    """Start a server known to be good on a free port; every case must pass."""
+    port = ctx.free_port()
+    ctx.start(argv + [str(port), str(LIMIT)], env=env, output=ctx.path("server.log"))
+    wait_port(port)
+    out = conformance(ctx, "ws://127.0.0.1:%d/" % port)
+    assert out["failed"] == 0, "\n".join(failures(out))
+
+
 @plain_only
 def test_runner_passes_python_websockets(ctx):
     """The runner passes python3-websockets, a server known to be good: every case, whole and one byte per write."""
     need_websockets(ctx)
-    port = ctx.free_port()
-    ctx.start([PY, WSPEER_PY, "echo-server", str(port), str(LIMIT)],
-              output=ctx.path("python-server.log"))
-    wait_port(port)
-    out = conformance(ctx, "ws://127.0.0.1:%d/" % port)
-    assert out["failed"] == 0, "\n".join(failures(out))
+    reference_passes(ctx, [PY, WSPEER_PY, "echo-server"])
 
 
 @plain_only
 def test_runner_passes_node_ws(ctx):
     """The runner passes node ws, a server known to be good: every case, whole and one byte per write."""
-    env = node_env(ctx)
-    port = ctx.free_port()
-    ctx.start(["node", WSPEER_JS, "echo-server", str(port), str(LIMIT)], env=env,
-              output=ctx.path("node-server.log"))
-    wait_port(port)
-    out = conformance(ctx, "ws://127.0.0.1:%d/" % port)
-    assert out["failed"] == 0, "\n".join(failures(out))
+    reference_passes(ctx, ["node", WSPEER_JS, "echo-server"], env=node_env(ctx))
 
 
 @plain_only
