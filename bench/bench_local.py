@@ -133,7 +133,7 @@ def main():
     ap.add_argument("--bin", required=True, help="where 07-local-speed is")
     ap.add_argument("--build", help="accepted for make bench; not used")
     ap.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--bulk", type=int, default=262144, help="bytes per bulk write")
     a = ap.parse_args()
     if not need_tools():
