@@ -228,7 +228,7 @@ def main():
 
     print("Viewer: idle CPU, event-to-screen delay, ping-pong with a viewer attached")
     cpu, ok = idle_cpu(viewer)
-    print("  idle CPU (lesson 02 paused, listener polled with sock_diag 4/s): %.2f%% of a core"
+    print("  idle CPU (lesson 02 paused; sock_diag 4/s while busy, every 2 s once idle): %.2f%% of a core"
           "  target <= 1%%: %s%s" % (cpu, "met" if cpu <= 1 else "NOT met",
                                       "" if ok else " (listener not seen!)"))
 
