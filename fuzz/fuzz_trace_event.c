@@ -10,35 +10,35 @@
 
 #include "model.h"
 
+/* Each line as the viewer takes it; checks on what the reader says. */
+static void take(struct ev *e, const char *why, void *arg)
+{
+    struct timeline *t = arg;
+    if (e == NULL) {
+        if (why[0] == '\0')
+            abort(); /* a refusal always says why */
+        return;
+    }
+    char *json = ev_to_json(e);
+    if (json != NULL) {
+        char again_why[128];
+        struct ev *again = ev_parse(json, strlen(json), again_why, sizeof again_why);
+        if (again == NULL)
+            abort(); /* what we write, we must read */
+        free(again);
+        free(json);
+    }
+    timeline_append(t, e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct timeline t = {0};
-    const char *buf = (const char *)data;
-    for (size_t at = 0; at < size;) {
-        const char *nl = memchr(buf + at, '\n', size - at);
-        size_t len = nl ? (size_t)(nl - (buf + at)) + 1 : size - at;
-        char why[128];
-        struct ev *e = ev_parse(buf + at, len, why, sizeof why);
-        at += len;
-        if (e == NULL) {
-            if (why[0] == '\0')
-                abort(); /* a refusal always says why */
-            continue;
-        }
-        char *json = ev_to_json(e);
-        if (json != NULL) {
-            struct ev *again = ev_parse(json, strlen(json), why, sizeof why);
-            if (again == NULL)
-                abort(); /* what we write, we must read */
-            free(again);
-            free(json);
-        }
-        if (timeline_append(&t, e) < 0)
-            break;
-    }
+    ev_parse_lines((const char *)data, size, take, &t);
     struct model m;
     model_init(&m);
-    model_apply(&m, &t);
+    while (m.applied < t.len) /* model_apply takes one entry a call */
+        model_apply(&m, &t);
     if (t.len > 1)
         model_seek(&m, &t, t.len / 2);
     model_free(&m);

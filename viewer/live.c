@@ -361,30 +361,31 @@ static void drop_conn(struct session *s, int i)
     s->dirty = true;
 }
 
-/* Read what a connection holds, at most `max` messages. Returns false when
- * it closed. */
 /* The events of one message: one or more whole lines (the tracer sends a
  * process's events in batches; a step event always ends its batch). */
-static void take_lines(struct session *s, int i, const char *buf, size_t n)
+struct take {
+    struct session *s;
+    int conn;
+};
+
+static void take_one(struct ev *e, const char *why, void *arg)
 {
-    for (size_t at = 0; at < n;) {
-        const char *nl = memchr(buf + at, '\n', n - at);
-        size_t len = nl ? (size_t)(nl - (buf + at)) + 1 : n - at;
-        char why[128];
-        struct ev *e = ev_parse(buf + at, len, why, sizeof why);
-        at += len;
-        if (e == NULL)
-            continue;
-        bool step = e->kind == EK_STEP;
-        append(s, e);
-        if (step) {
-            s->conns[i].waiting = true;
-            s->conns[i].order = ++s->step_order;
-            s->conns[i].step_idx = (long)s->tl.len - 1;
-        }
+    (void)why; /* a line that is not an event is skipped */
+    struct take *t = arg;
+    if (e == NULL)
+        return;
+    bool step = e->kind == EK_STEP;
+    append(t->s, e);
+    if (step) {
+        struct conn *c = &t->s->conns[t->conn];
+        c->waiting = true;
+        c->order = ++t->s->step_order;
+        c->step_idx = (long)t->s->tl.len - 1;
     }
 }
 
+/* Read what a connection holds, at most `max` messages. Returns false when
+ * it closed. */
 static bool read_conn(struct session *s, int i, int max)
 {
     /* A batch is at most TRACE_BATCH_MAX bytes; a longer message is cut
@@ -396,7 +397,7 @@ static bool read_conn(struct session *s, int i, int max)
             return false;
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-        take_lines(s, i, buf, (size_t)n);
+        ev_parse_lines(buf, (size_t)n, take_one, &(struct take){s, i});
     }
     return true;
 }

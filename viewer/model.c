@@ -325,6 +325,18 @@ struct ev *ev_viewer_note(uint64_t ts_ns, const char *text)
     return ev_pack(&p, strs);
 }
 
+void ev_parse_lines(const char *buf, size_t n, ev_line_fn fn, void *arg)
+{
+    for (size_t at = 0; at < n;) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (buf + at)) + 1 : n - at;
+        char why[128] = "";
+        struct ev *e = ev_parse(buf + at, len, why, sizeof why);
+        at += len;
+        fn(e, why, arg);
+    }
+}
+
 struct ev *ev_packet(const char *json, char *why, size_t whysize)
 {
     return ev_parse(json, strlen(json), why, whysize);
@@ -903,6 +915,20 @@ static void apply_kernel(struct model *m, const struct ev *e, size_t at)
     set_state(m, s, e->state, SRC_SOCK_DIAG, "seen by the kernel (sock_diag)", at);
 }
 
+/* Append `x` to a growing list of timeline indexes; out of memory: not. */
+static void push_index(long **v, size_t *n, size_t *cap, long x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        long *nv = realloc(*v, c * sizeof *nv);
+        if (nv == NULL)
+            return;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+}
+
 void model_apply(struct model *m, const struct timeline *t)
 {
     if (m->applied >= t->len)
@@ -911,15 +937,7 @@ void model_apply(struct model *m, const struct timeline *t)
     const struct ev *e = t->ev[at];
     m->tl = t;
     if (e->kind == EK_PACKET) {
-        if (m->npackets == m->cappackets) {
-            size_t cap = m->cappackets ? m->cappackets * 2 : 64;
-            long *n = realloc(m->packets, cap * sizeof *n);
-            if (n == NULL)
-                return;
-            m->packets = n;
-            m->cappackets = cap;
-        }
-        m->packets[m->npackets++] = (long)at;
+        push_index(&m->packets, &m->npackets, &m->cappackets, (long)at);
         return;
     }
     if (e->kind == EK_STATE) {
@@ -927,15 +945,7 @@ void model_apply(struct model *m, const struct timeline *t)
         return;
     }
     if (e->kind == EK_OUTPUT) {
-        if (m->nout == m->capout) {
-            size_t cap = m->capout ? m->capout * 2 : 64;
-            long *n = realloc(m->outputs, cap * sizeof *n);
-            if (n == NULL)
-                return;
-            m->outputs = n;
-            m->capout = cap;
-        }
-        m->outputs[m->nout++] = (long)at;
+        push_index(&m->outputs, &m->nout, &m->capout, (long)at);
         return;
     }
     if (e->kind == EK_VIEWER || e->pid <= 0)

@@ -68,6 +68,12 @@ struct ev {
  * line is not a JSON object, with the reason in `why` (`whysize` bytes). */
 struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize);
 
+/* Read `n` bytes of whole lines, as the viewer gets them in one message
+ * from a traced process. `fn` gets each line's entry (and owns it), or
+ * NULL and the reason for a line that is not an event. */
+typedef void (*ev_line_fn)(struct ev *e, const char *why, void *arg);
+void ev_parse_lines(const char *buf, size_t n, ev_line_fn fn, void *arg);
+
 /* A kernel state read by the viewer (role "kernel", kind "state"). */
 struct ev *ev_kernel_state(uint64_t ts_ns, const char *local, const char *peer, int state, int rxq,
                            int txq);
