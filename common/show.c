@@ -85,6 +85,18 @@ void show_socket(int fd)
     quiet_end();
 }
 
+int sock_tcp_state_await(int fd, int expect, int max_ms)
+{
+    int st;
+    quiet_begin();
+    for (int i = 0; (st = sock_tcp_state(fd)) != expect && i < max_ms; i++) {
+        struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+        nanosleep(&ms, NULL);
+    }
+    quiet_end();
+    return st;
+}
+
 struct conn_id conn_id_of(int fd)
 {
     struct conn_id id;

@@ -36,6 +36,12 @@ struct conn_id {
 /* Note the connection of `fd` (call before close). */
 struct conn_id conn_id_of(int fd);
 
+/* The TCP state of `fd` (TCP_INFO), given at most `max_ms` to become
+ * `expect`: a state that waits for the peer's acknowledgement (FIN_WAIT_1,
+ * LAST_ACK...) takes a moment on its way. Asked each millisecond, out of
+ * the program's trace. Returns the last state seen. */
+int sock_tcp_state_await(int fd, int expect, int max_ms);
+
 /* Print what the kernel holds of a connection after its fd was closed:
  * FIN_WAIT_2, TIME_WAIT, LAST_ACK..., or that it is gone (CLOSED). Returns
  * the state (enum tcp_state). */

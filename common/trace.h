@@ -71,8 +71,9 @@ void trace_finish(void);
  * message (SOCK_SEQPACKET); a viewer reads messages of up to this size. */
 #define TRACE_BATCH_MAX 16384
 
-/* Write the file sink's waiting lines now. The interposer calls it before
- * a call that may wait, and before fork; trace_finish calls it too. */
+/* Hand the events waiting in the buffer to the sinks now (file and
+ * viewer). The interposer calls it before a call that may wait, and
+ * before fork; trace_finish calls it too. */
 void trace_flush(void);
 
 #endif

@@ -316,8 +316,8 @@ static void call_announce(struct call *c)
     } else {
         step_idle();
     }
-    /* Any call but a send may wait: write out what the file sink holds
-     * first, while the process would wait anyway. */
+    /* Any call but a send may wait: write out the events the sinks'
+     * buffer holds first, while the process would wait anyway. */
     if (!sends_only(c->e.call))
         trace_flush();
     quiet_end();
@@ -982,16 +982,24 @@ static void emit_proc(const char *kind, const char *text)
     trace_emit(&e);
 }
 
+/* Before a call that waits: the sinks get the events waiting in
+ * the buffer, and in step mode another process may take the terminal. */
+static void before_wait(void)
+{
+    trace_flush();
+    if (trace_g.step)
+        step_idle();
+}
+
 DECLARE_REAL(pid_t, fork, (void))
 pid_t WRAP(fork)(void)
 {
     if (!trace_g.active)
         return REAL(fork)();
     pid_t parent = getpid();
-    /* The child must not inherit (and write again) lines still waiting. */
-    trace_flush();
-    if (trace_g.step)
-        step_idle();
+    /* Also so that the child does not inherit (and write again) events
+     * still waiting. */
+    before_wait();
     pid_t r = REAL(fork)();
     if (r == 0) {
         int err = errno;
@@ -1023,15 +1031,6 @@ int WRAP(prctl)(int option, ...)
     if (option == PR_SET_NAME)
         trace_role_changed();
     return r;
-}
-
-/* Before a call that waits: the trace file gets what waits in its
- * buffer, and in step mode another process may take the terminal. */
-static void before_wait(void)
-{
-    trace_flush();
-    if (trace_g.step)
-        step_idle();
 }
 
 /* Calls that wait for something other than a socket: in step mode another

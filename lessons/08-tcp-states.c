@@ -54,7 +54,6 @@
 #include "errnames.h"
 #include "moreopts.h"
 #include "opts.h"
-#include "quiet.h"
 #include "sandbox.h"
 #include "show.h"
 #include "sockstate.h"
@@ -91,11 +90,7 @@ static void report(int st, const char *who, int port, const char *how)
  * 500 ms) to get there; what is printed is what the kernel said last. */
 static int fd_state(const char *who, int fd, int port, int expect)
 {
-    int st = TCPS_NONE;
-    quiet_begin();
-    for (int i = 0; i < 500 && (st = sock_tcp_state(fd)) != expect; i++)
-        pause_ms(1);
-    quiet_end();
+    int st = sock_tcp_state_await(fd, expect, 500);
     report(st, who, port, "TCP_INFO");
     return st;
 }
