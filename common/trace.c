@@ -102,7 +102,13 @@ static int connect_viewer(const char *path)
     if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
         close(fd);
         fd = -1;
+        goto out;
     }
+    /* Room for the batches of a busy program while the viewer rests
+     * between reads (its messages are charged to this side); the kernel
+     * caps it at net.core.wmem_max. */
+    int size = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     fd = move_high(fd);
 out:
     quiet_end();

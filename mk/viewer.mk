@@ -56,3 +56,10 @@ fuzz-trace-short: $(TRACE_FUZZ)
 
 FUZZ_TARGETS += fuzz-trace
 TEST_PREREQS += fuzz-trace-short
+
+# The viewer's model has unit tests of its own (tests/unit/test_model.c):
+# they link its object beside the library.
+$(BUILD)/tests/test_model: tests/unit/test_model.c $(BUILD)/viewer/model.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Itests/unit -Iviewer $(BASE_LDFLAGS) $(WRAP_LDFLAGS) $< \
+	    $(BUILD)/viewer/model.o $(LIB) -o $@ $(LIBS) -lcunit

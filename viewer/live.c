@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -637,10 +638,10 @@ static void follow_ports(struct session *s)
 static void on_segment(const struct segment *seg, void *arg)
 {
     struct session *s = arg;
-    char line[1024], why[128];
-    if (record_segment_json(seg, seg->frame, line, sizeof line) == 0)
-        return;
-    struct ev *e = ev_packet(line, why, sizeof why);
+    char flags[32] = "";
+    if (seg->proto == IPPROTO_TCP)
+        capture_flags_text(seg->flags, flags, sizeof flags);
+    struct ev *e = ev_packet_of(seg, flags);
     if (e != NULL)
         append(s, e);
 }
@@ -1157,8 +1158,13 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         int n = 0;
         pf[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+        uint64_t now = mono_ns();
+        bool resting = now < s->rest_until;
+        /* While resting, packets wait in the capture's ring as events do
+         * in their sockets: a packet that found the viewer asleep in
+         * poll() would wake it, in the sending program's time. */
         int cap_at = -1;
-        if (s->cap != NULL) {
+        if (s->cap != NULL && !resting) {
             cap_at = n;
             pf[n++] = (struct pollfd){.fd = capture_fd(s->cap), .events = POLLIN};
         }
@@ -1167,9 +1173,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
             master_at = n;
             pf[n++] = (struct pollfd){.fd = s->master, .events = POLLIN};
         }
-        uint64_t now = mono_ns();
         int conn0 = n;
-        bool resting = now < s->rest_until;
         if (!resting)
             for (int i = 0; i < s->nconns; i++)
                 pf[n++] = (struct pollfd){.fd = s->conns[i].fd, .events = POLLIN};
@@ -1214,6 +1218,7 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
 
         if (r > 0 && (pf[1].revents & POLLIN))
             accept_conns(s);
+        size_t before = s->tl.len;
         if (r > 0 && cap_at >= 0 && (pf[cap_at].revents & POLLIN) &&
             capture_poll(s->cap, on_segment, s) < 0) {
             snprintf(s->wire, sizeof s->wire, "capture stopped: cannot read packets");
@@ -1223,7 +1228,6 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         if (r > 0) {
             /* Connections first, in a bounded batch each, so a flood from one
              * process cannot starve the keyboard or the screen. */
-            size_t before = s->tl.len;
             for (int i = s->nconns - 1; i >= 0; i--) {
                 if (conn0 + i >= n)
                     continue;

@@ -14,6 +14,9 @@
 #include <cjson/cJSON.h>
 #include <jansson.h>
 
+#include <netinet/in.h>
+
+#include "capture.h"
 #include "sockstate.h"
 
 /* --- entries ------------------------------------------------------------- */
@@ -155,9 +158,32 @@ struct fields {
     const cJSON *v[NKEYS];
 };
 
-static int key_cmp(const void *a, const void *b)
+/* The index of `name` among keys, or -1. The keys are sorted, so those
+ * that begin with one letter stand together: only they are compared. */
+static signed char key_first[26], key_past[26];
+
+static void key_index_init(void)
 {
-    return strcmp(a, *(const char *const *)b);
+    memset(key_first, -1, sizeof key_first);
+    for (int i = 0; i < NKEYS; i++) {
+        int c = keys[i][0] - 'a';
+        if (key_first[c] == -1)
+            key_first[c] = (signed char)i;
+        key_past[c] = (signed char)(i + 1);
+    }
+}
+
+static int key_index(const char *name)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, key_index_init);
+    int c = name[0] - 'a';
+    if (c < 0 || c >= 26 || key_first[c] == -1)
+        return -1;
+    for (int i = key_first[c]; i < key_past[c]; i++)
+        if (strcmp(name, keys[i]) == 0)
+            return i;
+    return -1;
 }
 
 static void fields_of(const cJSON *o, struct fields *f)
@@ -168,10 +194,71 @@ static void fields_of(const cJSON *o, struct fields *f)
     {
         if (m->string == NULL)
             continue;
-        const char *const *k = bsearch(m->string, keys, NKEYS, sizeof keys[0], key_cmp);
-        if (k != NULL && f->v[k - keys] == NULL) /* the first of a repeated key */
-            f->v[k - keys] = m;
+        int k = key_index(m->string);
+        if (k >= 0 && f->v[k] == NULL) /* the first of a repeated key */
+            f->v[k] = m;
     }
+}
+
+/*
+ * cJSON allocates each value and key of a parsed line, and frees each
+ * again when the line is read: at tens of thousands of events a second
+ * that was most of a live viewer's time. While a line is parsed, its
+ * pieces come from a per-thread arena instead, all given back at once
+ * when the next line starts; anything larger, or made outside a parse,
+ * comes from malloc as before.
+ */
+#define ARENA_SIZE 65536
+static __thread struct {
+    bool on;
+    size_t used;
+    _Alignas(max_align_t) char mem[ARENA_SIZE];
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    size_t need = (n + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    if (arena.on && need <= ARENA_SIZE - arena.used) {
+        void *p = arena.mem + arena.used;
+        arena.used += need;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    if ((char *)p >= arena.mem && (char *)p < arena.mem + ARENA_SIZE)
+        return; /* given back with the whole arena */
+    free(p);
+}
+
+static void arena_hooks_init(void)
+{
+    cJSON_Hooks h = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+    cJSON_InitHooks(&h);
+}
+
+static void arena_hooks(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, arena_hooks_init);
+}
+
+/* Parse one line with the arena; the caller ends with parse_end(). */
+static cJSON *parse_begin(const char *line, size_t len, const char **end)
+{
+    arena_hooks();
+    arena.used = 0;
+    arena.on = true;
+    return cJSON_ParseWithLengthOpts(line, len, end, false);
+}
+
+static void parse_end(cJSON *o)
+{
+    cJSON_Delete(o);
+    arena.on = false;
+    arena.used = 0;
 }
 
 static const cJSON *get(const struct fields *f, int key)
@@ -219,14 +306,14 @@ static uint64_t exact_ts(const struct fields *f, const char *line, size_t len)
 struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
 {
     const char *end = NULL;
-    cJSON *o = cJSON_ParseWithLengthOpts(line, len, &end, false);
+    cJSON *o = parse_begin(line, len, &end);
     if (o == NULL || !cJSON_IsObject(o)) {
         if (o == NULL)
             snprintf(why, whysize, "not a JSON object: bad JSON at byte %zu",
                      end != NULL && end >= line ? (size_t)(end - line) + 1 : (size_t)1);
         else
             snprintf(why, whysize, "not a JSON object: another value");
-        cJSON_Delete(o);
+        parse_end(o);
         return NULL;
     }
     struct fields f;
@@ -288,7 +375,7 @@ struct ev *ev_parse(const char *line, size_t len, char *why, size_t whysize)
         p.pkt.icmp_seq = (int)int_of(&f, K_ICMP_SEQ, -1);
     }
     struct ev *e = ev_pack(&p, strs);
-    cJSON_Delete(o);
+    parse_end(o);
     if (e == NULL)
         snprintf(why, whysize, "out of memory");
     return e;
@@ -340,6 +427,35 @@ void ev_parse_lines(const char *buf, size_t n, ev_line_fn fn, void *arg)
 struct ev *ev_packet(const char *json, char *why, size_t whysize)
 {
     return ev_parse(json, strlen(json), why, whysize);
+}
+
+struct ev *ev_packet_of(const struct segment *seg, const char *flags)
+{
+    static const char *const protos[] = {[IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",
+                                         [IPPROTO_ICMP] = "icmp", [IPPROTO_ICMPV6] = "icmpv6"};
+    struct ev p;
+    ev_proto(&p);
+    p.kind = EK_PACKET;
+    p.ts_ns = seg->ts_ns;
+    p.pkt.frame = seg->frame;
+    p.pkt.seq = seg->rel_seq;
+    p.pkt.ack = seg->rel_ack;
+    p.pkt.win = seg->window;
+    p.pkt.len = seg->len;
+    p.pkt.ttl = seg->ttl;
+    bool icmp = seg->proto == IPPROTO_ICMP || seg->proto == IPPROTO_ICMPV6;
+    p.pkt.icmp_type = icmp ? seg->icmp_type : -1;
+    p.pkt.icmp_code = icmp ? seg->icmp_code : -1;
+    p.pkt.icmp_id = icmp ? seg->icmp_id : -1;
+    p.pkt.icmp_seq = icmp ? seg->icmp_seq : -1;
+    const char *strs[S_COUNT] = {0};
+    strs[S_LOCAL] = seg->src;
+    strs[S_PEER] = seg->dst;
+    strs[S_WHAT] = flags != NULL && *flags ? flags : NULL;
+    strs[S_SOCK] = seg->proto >= 0 && seg->proto <= IPPROTO_ICMPV6 && protos[seg->proto]
+                       ? protos[seg->proto]
+                       : "other";
+    return ev_pack(&p, strs);
 }
 
 struct ev *ev_output(uint64_t ts_ns, const char *text)
@@ -688,6 +804,10 @@ static void sock_remove(struct model *m, int i)
     m->nsocks--;
 }
 
+/* How much later than the event that saw a transition its segment may
+ * still be read. */
+#define LATE_PACKET_NS 500000000ull
+
 /* What a transition means on the wire: the segment that makes it. */
 static const char *segment_cause(int from, int to)
 {
@@ -744,7 +864,7 @@ static bool wire_cause(const struct model *m, const struct msock *s, const char 
         return false;
     for (size_t k = m->npackets; k > 0 && k + 8 > m->npackets; k--) {
         const struct ev *p = m->tl->ev[m->packets[k - 1]];
-        if (p->peer == NULL || strcmp(p->peer, s->local) != 0 ||
+        if (p->ts_ns > s->changed_ts || p->peer == NULL || strcmp(p->peer, s->local) != 0 ||
             (s->peer[0] && (p->local == NULL || strcmp(p->local, s->peer) != 0)) ||
             !flags_fit(p->what, flags, (size_t)(colon - flags)))
             continue;
@@ -770,10 +890,35 @@ static void set_state(struct model *m, struct msock *s, int state, int src, cons
     const char *seg = segment_cause(s->state, state);
     s->prev_state = s->state;
     s->state = state;
-    if (seg == NULL || !wire_cause(m, s, seg, s->cause, sizeof s->cause))
-        snprintf(s->cause, sizeof s->cause, "%s", seg ? seg : cause);
     s->changed_at = at;
+    s->changed_ts = m->tl != NULL && at < m->tl->len ? m->tl->ev[at]->ts_ns : 0;
+    s->wire_pending = NULL;
+    if (seg == NULL || !wire_cause(m, s, seg, s->cause, sizeof s->cause)) {
+        snprintf(s->cause, sizeof s->cause, "%s", seg ? seg : cause);
+        if (seg != NULL && strncmp(seg, "rcv ", 4) == 0) {
+            s->wire_pending = seg;
+            if (s->changed_ts + LATE_PACKET_NS > m->wire_pending_until)
+                m->wire_pending_until = s->changed_ts + LATE_PACKET_NS;
+        }
+    }
     m->trans_sock = (int)(s - m->socks);
+}
+
+/* A packet read after the event that saw its transition: name it now.
+ * Packets come in the order the kernel saw them, so one later than every
+ * waiting transition by LATE_PACKET_NS ends the wait (and the search). */
+static void late_wire_cause(struct model *m, uint64_t packet_ts)
+{
+    if (packet_ts > m->wire_pending_until)
+        return;
+    for (int i = 0; i < m->nsocks; i++) {
+        struct msock *s = &m->socks[i];
+        if (s->wire_pending == NULL)
+            continue;
+        if (wire_cause(m, s, s->wire_pending, s->cause, sizeof s->cause) ||
+            packet_ts > s->changed_ts + LATE_PACKET_NS)
+            s->wire_pending = NULL;
+    }
 }
 
 /* Sockets seen only by the kernel give way to the traced one they are. */
@@ -938,6 +1083,7 @@ void model_apply(struct model *m, const struct timeline *t)
     m->tl = t;
     if (e->kind == EK_PACKET) {
         push_index(&m->packets, &m->npackets, &m->cappackets, (long)at);
+        late_wire_cause(m, e->ts_ns);
         return;
     }
     if (e->kind == EK_STATE) {

@@ -84,6 +84,10 @@ struct ev *ev_viewer_note(uint64_t ts_ns, const char *text);
 /* A packet on the wire: `json` is its line as record_segment_json()
  * (common/record.h) writes it. */
 struct ev *ev_packet(const char *json, char *why, size_t whysize);
+/* The same entry made from a captured segment at once, with no JSON
+ * between (`flags`: capture_flags_text's words for TCP, "" otherwise). */
+struct segment;
+struct ev *ev_packet_of(const struct segment *seg, const char *flags);
 /* A line the program printed on its terminal. */
 struct ev *ev_output(uint64_t ts_ns, const char *text);
 
@@ -124,6 +128,11 @@ struct msock {
     char cause[128]; /* what made the last transition: "close() by client" */
     int rxq, txq;
     size_t changed_at; /* timeline index of its last change */
+    /* A transition a segment makes, whose segment was not yet read (the
+     * capture and the events reach the viewer by different ways): the
+     * cause's text, until a packet no later than changed_ts names it. */
+    const char *wire_pending;
+    uint64_t changed_ts;
 };
 
 struct mproc {
@@ -143,6 +152,7 @@ struct model {
     size_t applied;            /* entries applied: the cursor */
     long last_send, last_recv; /* timeline index of the last data moved, -1 */
     int trans_sock;            /* the socket of the last transition, -1 */
+    uint64_t wire_pending_until; /* a packet before this may name a waiting cause */
     uint64_t calls, errors, dropped;
     long last_call; /* timeline index of the last call, -1 */
     long *outputs;  /* timeline indexes of the program's output lines */
