@@ -61,6 +61,21 @@ size_t json_escape_bytes(const void *data, size_t len, char *out, size_t cap)
     if (cap == 0)
         return 0;
     while (i < len) {
+        /* A run of printable ASCII that needs no escape goes at once. */
+        size_t run = i;
+        while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            size_t n = run - i;
+            if (n > cap - 1 - o)
+                n = cap - 1 - o;
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+            if (i < run)
+                break; /* out of room */
+            continue;
+        }
         char tmp[8];
         size_t tn = 0, consumed = 1;
         unsigned char c = p[i];
@@ -79,9 +94,6 @@ size_t json_escape_bytes(const void *data, size_t len, char *out, size_t cap)
             tn = 2;
         } else if (c < 0x20 || c == 0x7f) {
             tn = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", c);
-        } else if (c < 0x80) {
-            tmp[0] = (char)c;
-            tn = 1;
         } else {
             size_t k = utf8_seq(p + i, len - i);
             if (k == 0) {

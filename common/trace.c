@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "quiet.h"
+#include "ring.h"
 
 struct trace_state trace_g = {.file_fd = -1, .viewer_fd = -1};
 
@@ -37,6 +38,10 @@ static struct {
 
 static __thread char role_buf[17];
 static bool viewer_wanted;
+
+/* The events' ring shared with the viewer (ring.h), when it took one. */
+static struct ring ring = {.fd = -1};
+static bool ring_on;
 
 uint64_t trace_now_ns(void)
 {
@@ -88,6 +93,36 @@ static int open_file_sink(const char *path, bool truncate)
     return move_high(fd);
 }
 
+/* Hand the viewer a ring for the events (ring.h). Without one (no memfd,
+ * an old viewer), events go in messages on the socket. */
+static void offer_ring(int fd)
+{
+    ring_on = false;
+    if (ring_create(&ring) == -1)
+        return;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {.iov_base = (void *)RING_HELLO, .iov_len = sizeof RING_HELLO - 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                        .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &ring.fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    } while (n == -1 && errno == EINTR);
+    /* The mapping stays; the fd number goes back to the program. */
+    close(ring.fd);
+    ring.fd = -1;
+    if (n == -1)
+        ring_close(&ring);
+    else
+        ring_on = true;
+}
+
 static int connect_viewer(const char *path)
 {
     int fd = -1;
@@ -110,6 +145,7 @@ static int connect_viewer(const char *path)
     int size = 1 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     fd = move_high(fd);
+    offer_ring(fd);
 out:
     quiet_end();
     return fd;
@@ -194,6 +230,11 @@ void trace_after_fork_child(void)
     trace_g.ppid = getppid();
     trace_g.seq = 0;
     trace_g.dropped = 0;
+    if (ring.h != NULL) {
+        /* The parent's ring is the parent's: the child gets its own. */
+        ring_close(&ring);
+        ring_on = false;
+    }
     if (trace_g.viewer_fd != -1) {
         /* The parent's connection is the parent's: step mode answers
          * each process on its own connection. */
@@ -246,6 +287,29 @@ static void viewer_send(const char *buf, size_t len, unsigned lines, bool wait)
             /* The viewer went away: stop trying. */
             close(trace_g.viewer_fd);
             trace_g.viewer_fd = -1;
+            if (ring.h != NULL)
+                ring_close(&ring);
+            ring_on = false;
+        }
+    }
+}
+
+/* One event line for the viewer's ring; a doorbell when it sleeps. */
+static void ring_send(const char *line, size_t len)
+{
+    int rc = ring_put(&ring, line, len);
+    if (rc < 0) {
+        trace_g.dropped++;
+    } else if (rc > 0) {
+        ssize_t n;
+        do {
+            n = send(trace_g.viewer_fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n == -1 && errno == EINTR);
+        if (n == -1 && errno != EAGAIN) {
+            close(trace_g.viewer_fd);
+            trace_g.viewer_fd = -1;
+            ring_close(&ring);
+            ring_on = false;
         }
     }
 }
@@ -255,7 +319,7 @@ static void flush_locked(bool wait)
     if (pending.len > 0) {
         if (trace_g.file_fd != -1)
             write_all(trace_g.file_fd, pending.buf, pending.len);
-        if (trace_g.viewer_fd != -1 || viewer_wanted)
+        if ((trace_g.viewer_fd != -1 || viewer_wanted) && !ring_on)
             viewer_send(pending.buf, pending.len, pending.lines, wait);
     }
     pending.len = 0;
@@ -294,6 +358,19 @@ static void sinks_put(const struct event *e, const char *line, size_t len)
 {
     bool step = strcmp(e->kind, "step") == 0;
     pthread_mutex_lock(&pending.lock);
+    if (ring_on) {
+        /* The viewer takes events from the ring when it likes; a step
+         * event, which waits for its answer, goes on the socket, after
+         * every event before it is in the ring. */
+        if (step)
+            viewer_send(line, len, 1, true);
+        else
+            ring_send(line, len);
+        if (trace_g.file_fd == -1) {
+            pthread_mutex_unlock(&pending.lock);
+            return;
+        }
+    }
     if (pending.len + len > sizeof pending.buf)
         flush_locked(false);
     if (pending.len == 0)

@@ -28,6 +28,7 @@
 #include "lessons.h"
 #include "model.h"
 #include "record.h"
+#include "ring.h"
 #include "sockstate.h"
 #include "source.h"
 #include "trace.h"
@@ -54,7 +55,8 @@ static const int speeds_ms[] = {0, 50, 100, 250, 500, 1000, 2000};
 
 struct conn {
     int fd;
-    bool waiting;   /* its process waits for a go */
+    struct ring ring; /* its events, when the process gave one (ring.h) */
+    bool waiting;     /* its process waits for a go */
     uint64_t order; /* when it started waiting */
     long step_idx;  /* the step event in the timeline */
 };
@@ -351,12 +353,17 @@ static void accept_conns(struct session *s)
         }
         int size = 1 << 20;
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        s->conns[s->nconns++] = (struct conn){.fd = fd, .step_idx = -1};
+        s->conns[s->nconns++] = (struct conn){.fd = fd, .ring = {.fd = -1}, .step_idx = -1};
     }
 }
 
+static bool drain_ring(struct session *s, int i, size_t max);
+
 static void drop_conn(struct session *s, int i)
 {
+    /* The process is gone: what it left in its ring is its last word. */
+    drain_ring(s, i, RING_DATA);
+    ring_close(&s->conns[i].ring);
     close(s->conns[i].fd);
     s->conns[i] = s->conns[--s->nconns];
     s->dirty = true;
@@ -385,6 +392,47 @@ static void take_one(struct ev *e, const char *why, void *arg)
     }
 }
 
+/* Take at most `max` bytes of event lines from a connection's ring.
+ * Returns true when any came. */
+static bool drain_ring(struct session *s, int i, size_t max)
+{
+    static char buf[65536];
+    struct conn *c = &s->conns[i];
+    bool any = false;
+    for (size_t taken = 0; c->ring.h != NULL && taken < max;) {
+        bool bad;
+        size_t n = ring_take(&c->ring, buf, sizeof buf, &bad);
+        if (bad)
+            note(s, "a traced process wrote its events' ring out of order; some were lost");
+        if (n == 0)
+            break;
+        ev_parse_lines(buf, n, take_one, &(struct take){s, i});
+        taken += n;
+        any = true;
+    }
+    return any;
+}
+
+/* A message with a descriptor: the process offers its events' ring. */
+static void take_ring(struct session *s, int i, struct msghdr *mh, size_t n, const char *buf)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t k = 0; k < nfds; k++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof fd);
+            char why[128];
+            bool hello = n == sizeof RING_HELLO - 1 && memcmp(buf, RING_HELLO, n) == 0;
+            if (!hello || s->conns[i].ring.h != NULL)
+                close(fd);
+            else if (ring_attach(&s->conns[i].ring, fd, why, sizeof why) == -1)
+                note(s, why);
+        }
+    }
+}
+
 /* Read what a connection holds, at most `max` messages. Returns false when
  * it closed. */
 static bool read_conn(struct session *s, int i, int max)
@@ -393,14 +441,44 @@ static bool read_conn(struct session *s, int i, int max)
      * by the kernel, and its last line then fails to parse and is lost. */
     static char buf[TRACE_BATCH_MAX + 64];
     for (int k = 0; k < max; k++) {
-        ssize_t n = recv(s->conns[i].fd, buf, sizeof buf, MSG_DONTWAIT);
+        char cbuf[CMSG_SPACE(4 * sizeof(int))];
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                            .msg_controllen = sizeof cbuf};
+        ssize_t n = recvmsg(s->conns[i].fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n == 0)
             return false;
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        if (mh.msg_controllen > 0) {
+            take_ring(s, i, &mh, (size_t)n, buf);
+            continue;
+        }
+        /* What the ring holds came before this message: a step event, or
+         * a doorbell (one newline) that says the ring has events. */
+        drain_ring(s, i, RING_DATA);
+        if (n == 1 && buf[0] == '\n')
+            continue;
         ev_parse_lines(buf, (size_t)n, take_one, &(struct take){s, i});
     }
     return true;
+}
+
+/* Before the viewer sleeps in poll(): ask every ring for a doorbell.
+ * Returns false when one already holds events (then do not sleep). */
+static bool rings_sleep(struct session *s)
+{
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].ring.h != NULL && !ring_sleep(&s->conns[i].ring))
+            return false;
+    return true;
+}
+
+static void rings_awake(struct session *s)
+{
+    for (int i = 0; i < s->nconns; i++)
+        if (s->conns[i].ring.h != NULL)
+            atomic_store(&s->conns[i].ring.h->asleep, 0);
 }
 
 /* The connection whose process has waited longest, or -1. */
@@ -1079,8 +1157,10 @@ int live_quit_signal(void)
 
 static void session_free(struct session *s)
 {
-    for (int i = 0; i < s->nconns; i++)
+    for (int i = 0; i < s->nconns; i++) {
+        ring_close(&s->conns[i].ring);
         close(s->conns[i].fd);
+    }
     s->nconns = 0;
     if (s->lfd != -1)
         close(s->lfd);
@@ -1212,9 +1292,16 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         }
         if (!s->child_done && wait > 250)
             wait = 250; /* to notice the program's end */
+        /* Events in a ring wake no one: while not resting, ask for a
+         * doorbell before sleeping, or do not sleep when some wait. */
+        bool asked = !resting && wait > 0;
+        if (asked && !rings_sleep(s))
+            wait = 0;
         int r = poll(pf, (nfds_t)n, (int)wait);
         if (r == -1 && errno != EINTR)
             break;
+        if (asked)
+            rings_awake(s);
 
         if (r > 0 && (pf[1].revents & POLLIN))
             accept_conns(s);
@@ -1225,9 +1312,12 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
             capture_close(s->cap);
             s->cap = NULL;
         }
-        if (r > 0) {
-            /* Connections first, in a bounded batch each, so a flood from one
-             * process cannot starve the keyboard or the screen. */
+        /* Rings first, then connections, each in a bounded batch, so a
+         * flood from one process cannot starve the keyboard or the screen. */
+        if (!resting)
+            for (int i = 0; i < s->nconns; i++)
+                drain_ring(s, i, 256 * 1024);
+        if (r > 0)
             for (int i = s->nconns - 1; i >= 0; i--) {
                 if (conn0 + i >= n)
                     continue;
@@ -1236,14 +1326,15 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
                         drop_conn(s, i);
                 }
             }
-            /* Many at once: the program is busy; let it run a while before
-             * reading again. Even a few: a program running free sends a
-             * batch per wait, and waking for each one would take the CPU
-             * it runs on (the socket holds some milliseconds of batches).
-             * A step waiting for its go is answered first. */
-            size_t got = s->tl.len - before;
-            if (got > 0 && oldest_waiting(s) < 0)
-                s->rest_until = mono_ns() + (got >= 8 ? REST_NS : SHORT_REST_NS);
+        /* Many at once: the program is busy; let it run a while before
+         * reading again. Even a few: waking for each event would take the
+         * CPU the program runs on (its ring, the capture's and the sockets
+         * hold some milliseconds). A step waiting for its go is answered
+         * first. */
+        size_t got = s->tl.len - before;
+        if (got > 0 && oldest_waiting(s) < 0)
+            s->rest_until = mono_ns() + (got >= 8 ? REST_NS : SHORT_REST_NS);
+        if (r > 0) {
             if (master_at >= 0 && (pf[master_at].revents & (POLLIN | POLLHUP | POLLERR))) {
                 char buf[4096];
                 ssize_t got = read(s->master, buf, sizeof buf);
@@ -1301,6 +1392,13 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
 out:
     end_child(s);
     check_child(s);
+    /* What the processes left in their rings and sockets, for the
+     * recording. */
+    for (int i = s->nconns - 1; i >= 0; i--)
+        if (!read_conn(s, i, 1024))
+            drop_conn(s, i);
+    for (int i = 0; i < s->nconns; i++)
+        drain_ring(s, i, RING_DATA);
     /* The last packets, the FIN exchange of a quick end among them. */
     if (s->cap != NULL)
         capture_drain(s->cap, on_segment, s);

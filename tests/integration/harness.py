@@ -262,3 +262,76 @@ def plain_only(fn):
     and the sanitizers add nothing but time)."""
     fn.plain_only = True
     return fn
+
+
+class TracedConn:
+    """One traced process's connection to a viewer, read the way the
+    viewer reads it (docs/trace-format.md, "The viewer's socket and ring"):
+    the process first hands over its ring (the message "ring\\n" with a
+    memfd); events then wait in the ring, and the socket carries step
+    events and doorbells. messages() gives every event line in order."""
+
+    HEADER = 64
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.ring = None
+        self.size = 0
+
+    def _take_ring(self):
+        """The lines the ring holds, taken (tail moved up to head)."""
+        import struct
+        if self.ring is None:
+            return []
+        head, tail = struct.unpack_from("<QQ", self.ring, 0)
+        n = head - tail
+        assert 0 <= n <= self.size, "ring positions out of bounds: head %d tail %d" % (head, tail)
+        at = tail % self.size
+        first = min(n, self.size - at)
+        data = self.ring[self.HEADER + at:self.HEADER + at + first] + \
+            self.ring[self.HEADER:self.HEADER + n - first]
+        assert data.endswith(b"\n") or not data, "the ring holds a part of a line: %r" % data[-80:]
+        struct.pack_into("<Q", self.ring, 8, head)
+        return data.splitlines(keepends=True)
+
+    def messages(self):
+        """Read without waiting. Returns (lines, closed): every event line
+        that came, ring and socket in order, and whether the process has
+        closed its end."""
+        import mmap
+        import struct
+        import array
+        lines = []
+        for _ in range(100000):
+            try:
+                msg, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_LEN(4 * 4),
+                                                   socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return lines + self._take_ring(), False
+            fds = array.array("i")
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+            if fds:
+                assert msg == b"ring\n", "a descriptor came with %r" % msg
+                assert self.ring is None, "a second ring"
+                total = os.fstat(fds[0]).st_size
+                self.ring = mmap.mmap(fds[0], total)
+                self.size = struct.unpack_from("<I", self.ring, 20)[0]
+                assert self.size + self.HEADER == total, (self.size, total)
+                for fd in fds:
+                    os.close(fd)
+                continue
+            lines += self._take_ring()
+            if not msg:
+                return lines, True
+            if msg == b"\n":
+                continue  # a doorbell
+            assert msg.endswith(b"\n"), "a message that is not whole lines: %r" % msg
+            lines += msg.splitlines(keepends=True)
+        return lines + self._take_ring(), False
+
+    def close(self):
+        if self.ring is not None:
+            self.ring.close()
+        self.sock.close()
