@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* --- parsing ---------------------------------------------------------------- */
 
@@ -26,16 +28,52 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Append the decimal digits of `v` at `p`; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+    char digits[10];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* "127.0.0.1:9000", "[::1]:9000", or without the port when `port` < 0.
+ * This runs twice for every packet, so IPv4 is written by hand rather
+ * than through the C library's formatted printing. */
 static void format_ip(int family, const uint8_t *ip, int port, char *buf, size_t size)
 {
-    char host[INET6_ADDRSTRLEN];
-    inet_ntop(family, ip, host, sizeof host);
-    if (port < 0)
-        snprintf(buf, size, "%s", host);
-    else if (family == AF_INET6)
-        snprintf(buf, size, "[%s]:%d", host, port);
-    else
-        snprintf(buf, size, "%s:%d", host, port);
+    char text[INET6_ADDRSTRLEN + 16], *p = text;
+    if (family == AF_INET) {
+        for (int i = 0; i < 4; i++) {
+            if (i > 0)
+                *p++ = '.';
+            p = put_uint(p, ip[i]);
+        }
+    } else {
+        if (port >= 0)
+            *p++ = '[';
+        if (inet_ntop(family, ip, p, INET6_ADDRSTRLEN) == NULL)
+            *p = '\0';
+        p += strlen(p);
+        if (port >= 0)
+            *p++ = ']';
+    }
+    if (port >= 0) {
+        *p++ = ':';
+        p = put_uint(p, (unsigned)port);
+    }
+    size_t n = (size_t)(p - text);
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
 }
 
 /* The transport header at `p` (`n` bytes present, `total` bytes in the
@@ -146,24 +184,19 @@ static int parse_ip(const uint8_t *p, size_t n, struct segment *out)
     return -1;
 }
 
-int capture_parse(int linktype, const uint8_t *pkt, size_t caplen, struct segment *out)
+/* Where the IP packet starts in a packet of link type `linktype`, past
+ * the link header and at most one VLAN tag; -1 when the packet is not
+ * IPv4 or IPv6 or is cut before that point. */
+static int link_offset(int linktype, const uint8_t *pkt, size_t caplen)
 {
-    memset(out, 0, sizeof *out);
     size_t off;
-    uint16_t ethertype = 0;
+    uint16_t ethertype;
     switch (linktype) {
     case DLT_EN10MB:
         if (caplen < 14)
             return -1;
         ethertype = get16(pkt + 12);
         off = 14;
-        /* One 802.1Q tag, as a capture of a VLAN interface shows. */
-        if (ethertype == 0x8100) {
-            if (caplen < 18)
-                return -1;
-            ethertype = get16(pkt + 16);
-            off = 18;
-        }
         break;
     case DLT_LINUX_SLL:
         if (caplen < 16)
@@ -179,17 +212,31 @@ int capture_parse(int linktype, const uint8_t *pkt, size_t caplen, struct segmen
         break;
     case DLT_RAW:
     case DLT_IPV4:
-    case DLT_IPV6: off = 0; break;
-    case DLT_NULL:
-        if (caplen < 4)
-            return -1;
-        off = 4;
-        break;
+    case DLT_IPV6: return 0;
+    case DLT_NULL: return caplen < 4 ? -1 : 4;
     default: return -1;
     }
-    if (ethertype != 0 && ethertype != 0x0800 && ethertype != 0x86dd)
+    /* One 802.1Q (or 802.1ad) tag, as a capture of a VLAN interface shows:
+     * the header's type names the tag, and the payload starts with the
+     * tag's 2 bytes of control and the real type. */
+    if (ethertype == 0x8100 || ethertype == 0x88a8) {
+        if (caplen < off + 4)
+            return -1;
+        ethertype = get16(pkt + off + 2);
+        off += 4;
+    }
+    if (ethertype != 0x0800 && ethertype != 0x86dd)
         return -1;
-    return parse_ip(pkt + off, caplen - off, out);
+    return (int)off;
+}
+
+int capture_parse(int linktype, const uint8_t *pkt, size_t caplen, struct segment *out)
+{
+    memset(out, 0, sizeof *out);
+    int off = link_offset(linktype, pkt, caplen);
+    if (off < 0)
+        return -1;
+    return parse_ip(pkt + off, caplen - (size_t)off, out);
 }
 
 const char *capture_flags_text(uint8_t flags, char *buf, size_t size)
@@ -337,23 +384,37 @@ bool capture_track(struct capture_tracker *t, struct segment *s, uint64_t finger
 
 /* --- live capture ------------------------------------------------------------ */
 
+/* How the kernel is kept from handing over loopback's first copy of each
+ * packet: on loopback every packet reaches a capture twice, once going
+ * out and once coming in. For a busy transfer, copying both to us is half
+ * the work for nothing, so the filter the kernel runs starts by refusing
+ * the outgoing copy (see attach_lo and capture_loopback_prefix). */
+enum prefix {
+    PREFIX_NONE, /* the filter alone, as libpcap attaches it */
+    PREFIX_LO,   /* on "lo": every outgoing packet is refused */
+    PREFIX_ANY,  /* on "any" (DLT_LINUX_SLL2): outgoing packets on lo are refused; one
+                    going out of another interface is kept, as it is its only copy */
+};
+
+/* The pcap file is written out at least this often. */
+#define FLUSH_NS 100000000ull
+
 struct capture {
     pcap_t *pcap;
     pcap_dumper_t *dump;
+    uint64_t flushed_ns; /* when the pcap file was last written out */
     int linktype;
     struct capture_tracker *tracker;
     capture_fn fn;
     void *arg;
     int handed;
     unsigned frames;
-    bool loopback; /* the filter keeps only the inbound copy */
+    enum prefix prefix;
+    unsigned lo_ifindex; /* PREFIX_ANY: the loopback interface's index */
 };
 
-/* On loopback every packet reaches a capture twice, once going out and
- * once coming in; libpcap drops the outgoing copy, but only after the
- * kernel has copied it to us. For a busy transfer that is half the work
- * for nothing, so on loopback the filter we give the kernel starts by
- * refusing outgoing packets:
+/* On "lo" (Ethernet-like headers, the kernel runs the filter on the
+ * packet as we see it) the prefix is
  *
  *     ld  [packet type]       (a Linux extension: SKF_AD_PKTTYPE)
  *     jeq #PACKET_OUTGOING    yes: ret #0; no: the compiled filter
@@ -361,11 +422,10 @@ struct capture {
  * We attach it ourselves (SO_ATTACH_FILTER): libpcap re-checks packets
  * queued before a change of filter in user space, where this load cannot
  * be run, and would drop them. */
-static int attach(pcap_t *p, const struct bpf_program *prog, bool loopback, char *err,
-                  size_t errlen)
+static int attach_lo(pcap_t *p, const struct bpf_program *prog, char *err, size_t errlen)
 {
     enum { PREFIX = 3 };
-    size_t n = prog->bf_len + (loopback ? PREFIX : 0);
+    size_t n = prog->bf_len + PREFIX;
     if (n > BPF_MAXINSNS) {
         snprintf(err, errlen, "the capture filter is too long");
         return -EINVAL;
@@ -376,12 +436,10 @@ static int attach(pcap_t *p, const struct bpf_program *prog, bool loopback, char
         return -ENOMEM;
     }
     size_t at = 0;
-    if (loopback) {
-        code[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
-                                                  (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
-        code[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
-        code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-    }
+    code[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+                                              (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+    code[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+    code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
     for (u_int i = 0; i < prog->bf_len; i++) {
         const struct bpf_insn *in = &prog->bf_insns[i];
         code[at++] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
@@ -397,27 +455,87 @@ static int attach(pcap_t *p, const struct bpf_program *prog, bool loopback, char
     return 0;
 }
 
-static int set_filter(pcap_t *p, bool loopback, const char *filter, char *err, size_t errlen)
+/* On "any" the kernel hands over packets without a link header and
+ * libpcap builds the cooked one; the prefix reads two fields of that
+ * header (DLT_LINUX_SLL2: the interface index at byte 4, the packet type
+ * at byte 10):
+ *
+ *     ld  [4]                 the interface index
+ *     jeq #lo_ifindex         no: the compiled filter
+ *     ldb [10]                the packet type
+ *     jeq #PACKET_OUTGOING    yes: ret #0; no: the compiled filter
+ *
+ * Given to pcap_setfilter, libpcap turns these two loads into the
+ * kernel's SKF_AD_IFINDEX and SKF_AD_PKTTYPE, so the kernel runs the
+ * whole filter; the packets libpcap re-checks in user space after a
+ * change of filter have the real header, so they pass or fail alike. */
+int capture_loopback_prefix(const struct bpf_program *prog, unsigned lo_ifindex,
+                            struct bpf_program *out)
 {
-    bool any = filter == NULL || *filter == '\0';
-    if (any && !loopback)
-        return 0;
+    enum { PREFIX = 5 };
+    if (prog->bf_len == 0 || prog->bf_len > BPF_MAXINSNS - PREFIX)
+        return -EINVAL;
+    struct bpf_insn *code = calloc(prog->bf_len + PREFIX, sizeof *code);
+    if (code == NULL)
+        return -ENOMEM;
+    code[0] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4);
+    code[1] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo_ifindex, 0, 3);
+    code[2] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 10);
+    code[3] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+    code[4] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, 0);
+    memcpy(code + PREFIX, prog->bf_insns, prog->bf_len * sizeof *code);
+    out->bf_len = prog->bf_len + PREFIX;
+    out->bf_insns = code;
+    return 0;
+}
+
+static int setfilter(pcap_t *p, struct bpf_program *prog, char *err, size_t errlen)
+{
+    if (pcap_setfilter(p, prog) == -1) {
+        snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(p));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int set_filter(pcap_t *p, enum prefix prefix, unsigned lo_ifindex, const char *filter,
+                      char *err, size_t errlen)
+{
+    if (filter == NULL)
+        filter = "";
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, any ? "" : filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
         snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(p));
         return -EINVAL;
     }
-    int rc = 0;
-    if (loopback) {
-        rc = attach(p, &prog, loopback, err, errlen);
-    } else if (pcap_setfilter(p, &prog) == -1) {
+    int rc;
+    if (prefix == PREFIX_LO) {
+        rc = attach_lo(p, &prog, err, errlen);
+    } else if (prefix == PREFIX_ANY) {
+        struct bpf_program both;
+        rc = capture_loopback_prefix(&prog, lo_ifindex, &both);
+        if (rc == 0) {
+            rc = setfilter(p, &both, err, errlen);
+            free(both.bf_insns);
+        } else {
+            snprintf(err, errlen, "%s",
+                     rc == -ENOMEM ? "out of memory" : "the capture filter is too long");
+            rc = -EINVAL;
+        }
+    } else {
         /* Elsewhere libpcap attaches it: it knows how to fit a filter to
-         * a cooked capture such as "any". */
-        snprintf(err, errlen, "cannot set the capture filter: %s", pcap_geterr(p));
-        rc = -EINVAL;
+         * a cooked capture. */
+        rc = setfilter(p, &prog, err, errlen);
     }
     pcap_freecode(&prog);
     return rc;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, const char *detail)
@@ -433,12 +551,14 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
     pcap_t *p = pcap_create(iface, pe);
     if (p == NULL)
         return fail(err, errlen, -ENODEV, "cannot capture on %s", pe);
-    pcap_set_snaplen(p, snaplen > 0 && snaplen < CAPTURE_SNAPLEN ? snaplen : CAPTURE_SNAPLEN);
+    int whole = strcmp(iface, "any") == 0 ? CAPTURE_SNAPLEN_ANY : CAPTURE_SNAPLEN;
+    pcap_set_snaplen(p, snaplen > 0 && snaplen < whole ? snaplen : whole);
     /* Immediate: each packet is handed over as it comes, so the viewer
      * can name a segment as the cause of the state change that follows. */
     pcap_set_immediate_mode(p, 1);
     /* Room for bursts: a bulk transfer on loopback brings 64 KiB segments
-     * faster than a program is scheduled. */
+     * faster than a program is scheduled (512 of them; on "lo" and "any"
+     * each takes a 128 KiB block of the ring, whatever its size). */
     pcap_set_buffer_size(p, 32 << 20);
     pcap_set_timeout(p, 10);
     int rc = pcap_activate(p);
@@ -460,8 +580,22 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         pcap_close(p);
         return -EIO;
     }
-    bool loopback = strcmp(iface, "lo") == 0;
-    if (set_filter(p, loopback, filter, err, errlen) < 0) {
+    enum prefix prefix = PREFIX_NONE;
+    unsigned lo_ifindex = 0;
+    if (strcmp(iface, "lo") == 0) {
+        prefix = PREFIX_LO;
+    } else if (pcap_datalink(p) == DLT_LINUX_SLL) {
+        /* A cooked capture, "any": the second version of its header
+         * names each packet's interface, which tells loopback's copies
+         * from a packet going out of a real interface. Without it,
+         * libpcap still drops loopback's outgoing copies, after the
+         * kernel has copied them, and the tracker shows each packet
+         * once. */
+        lo_ifindex = if_nametoindex("lo");
+        if (lo_ifindex != 0 && pcap_set_datalink(p, DLT_LINUX_SLL2) == 0)
+            prefix = PREFIX_ANY;
+    }
+    if (set_filter(p, prefix, lo_ifindex, filter, err, errlen) < 0) {
         pcap_close(p);
         return -EINVAL;
     }
@@ -477,7 +611,8 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         return fail(err, errlen, -ENOMEM, "%s", "out of memory");
     }
     c->pcap = p;
-    c->loopback = loopback;
+    c->prefix = prefix;
+    c->lo_ifindex = lo_ifindex;
     c->linktype = pcap_datalink(p);
     /* A program started after this does not inherit the capture. */
     int fd = pcap_get_selectable_fd(p);
@@ -489,7 +624,7 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
 
 int capture_set_filter(struct capture *c, const char *filter, char *err, size_t errlen)
 {
-    return set_filter(c->pcap, c->loopback, filter, err, errlen);
+    return set_filter(c->pcap, c->prefix, c->lo_ifindex, filter, err, errlen);
 }
 
 int capture_fd(const struct capture *c)
@@ -504,16 +639,24 @@ int capture_linktype(const struct capture *c)
 
 int capture_save(struct capture *c, const char *path, char *err, size_t errlen)
 {
-    c->dump = pcap_dump_open(c->pcap, path);
-    if (c->dump == NULL) {
+    pcap_dumper_t *d = pcap_dump_open(c->pcap, path);
+    if (d == NULL) {
         snprintf(err, errlen, "cannot write the packets to %s: %s", path, pcap_geterr(c->pcap));
         return -EIO;
     }
+    if (c->dump != NULL)
+        pcap_dump_close(c->dump);
+    c->dump = d;
     /* Frames are numbered as the file holds them. */
     c->frames = 0;
-    FILE *f = pcap_dump_file(c->dump);
+    /* The stream keeps its own small buffer: a larger one (setvbuf) would
+     * copy every byte of a 64 KiB packet once more on its way to the
+     * file, where the small one lets the C library write most of it
+     * straight from the capture's ring. */
+    FILE *f = pcap_dump_file(d);
     if (f != NULL)
         fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
+    c->flushed_ns = now_ns();
     return 0;
 }
 
@@ -530,11 +673,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     s.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
     /* The link header differs between the two copies on "any"; the IP
      * packet does not. */
-    size_t off = c->linktype == DLT_EN10MB       ? 14
-                 : c->linktype == DLT_LINUX_SLL  ? 16
-                 : c->linktype == DLT_LINUX_SLL2 ? 20
-                                                 : 0;
-    uint64_t fp = capture_fingerprint(bytes + off, h->caplen - off);
+    int off = link_offset(c->linktype, bytes, h->caplen);
+    uint64_t fp = capture_fingerprint(bytes + off, h->caplen - (size_t)off);
     if (capture_track(c->tracker, &s, fp))
         return;
     c->handed++;
@@ -547,16 +687,26 @@ int capture_poll(struct capture *c, capture_fn fn, void *arg)
     c->fn = fn;
     c->arg = arg;
     c->handed = 0;
-    /* Empty the buffer, in a bounded number of rounds. */
+    /* Empty the ring, in a bounded number of rounds. A round that takes
+     * fewer packets than it may has emptied it: asking once more would
+     * cost a system call for each time we are woken, that is for each
+     * packet when they come one by one. */
+    enum { BATCH = 4096 };
     for (int round = 0; round < 64; round++) {
-        int n = pcap_dispatch(c->pcap, 4096, on_packet, (u_char *)c);
+        int n = pcap_dispatch(c->pcap, BATCH, on_packet, (u_char *)c);
         if (n == PCAP_ERROR)
             return -EIO;
-        if (n == 0)
+        if (n < BATCH)
             break;
     }
-    if (c->dump != NULL)
-        pcap_dump_flush(c->dump);
+    /* Write the pcap file out now and then, not after every packet. */
+    if (c->dump != NULL) {
+        uint64_t now = now_ns();
+        if (now - c->flushed_ns >= FLUSH_NS) {
+            pcap_dump_flush(c->dump);
+            c->flushed_ns = now;
+        }
+    }
     return c->handed;
 }
 
@@ -574,6 +724,10 @@ int capture_drain(struct capture *c, capture_fn fn, void *arg)
         total += n;
         if (ready <= 0 && n == 0)
             break;
+    }
+    if (c->dump != NULL) {
+        pcap_dump_flush(c->dump);
+        c->flushed_ns = now_ns();
     }
     return total;
 }

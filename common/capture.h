@@ -34,6 +34,13 @@ enum {
 
 /* Large enough for loopback's 64 KiB segments with their headers. */
 #define CAPTURE_SNAPLEN 262144
+/* Whole packets on "any": the largest IP packet (an IPv6 header and 65535
+ * bytes of payload) behind the cooked header (20 bytes) and a VLAN tag.
+ * libpcap gives each packet a slot of the kernel's ring as large as the
+ * snaplen there (on "lo", as large as the MTU), so CAPTURE_SNAPLEN would
+ * leave a quarter as many slots, and small packets would be dropped after
+ * a far shorter pause of the reader. */
+#define CAPTURE_SNAPLEN_ANY (40 + 65535 + 20 + 4)
 
 struct segment {
     uint64_t ts_ns;        /* when the kernel saw it */
@@ -75,8 +82,10 @@ const char *capture_describe(const struct segment *s, char *buf, size_t size);
 /*
  * Relative sequence numbers and loopback duplicates. A tracker remembers,
  * for each direction of each connection, the first sequence number seen
- * (the SYN's, when seen), and the last packets seen: on loopback, and on
- * the "any" interface, the kernel hands a capture each packet twice.
+ * (the SYN's, when seen), and the last packets seen: the kernel may hand
+ * a capture one packet twice (on loopback, going out and coming in, when
+ * the filter cannot refuse the first; on "any", a packet that crosses a
+ * VLAN interface and its parent).
  */
 struct capture_tracker;
 
@@ -96,13 +105,20 @@ uint64_t capture_fingerprint(const uint8_t *pkt, size_t caplen);
 struct capture;
 
 /*
- * Start capturing on interface `iface` ("lo", "any", "eth0") with a
+ * Start capturing on interface `iface` ("any", "lo", "eth0") with a
  * pcap-filter expression (`filter`, e.g. "tcp port 9000 or icmp"; NULL:
  * everything), keeping at most `snaplen` bytes of each packet (0: whole
- * packets, CAPTURE_SNAPLEN; 128 keeps the headers, which costs far less at
- * full speed). Returns 0 and *out, or a negative errno with a sentence in
- * `err`: -EPERM when CAP_NET_RAW is missing (the sentence names the ways to
- * get it), -ENODEV for an unknown interface, -EINVAL for a bad filter.
+ * packets, CAPTURE_SNAPLEN, CAPTURE_SNAPLEN_ANY on "any"; 128 keeps the
+ * headers, which costs far less at full speed). Returns 0 and *out, or a
+ * negative errno with a sentence in `err`: -EPERM when CAP_NET_RAW is
+ * missing (the sentence names the ways to get it), -ENODEV for an unknown
+ * interface, -EINVAL for a bad filter.
+ *
+ * On "lo", and on "any" (whose packets then come with a DLT_LINUX_SLL2
+ * header, which names their interface), the kernel hands over only the
+ * incoming copy of each loopback packet: the filter it runs starts with a
+ * prefix that refuses the outgoing one. A packet going out of any other
+ * interface is kept: it is its only copy.
  */
 int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
                  char *err, size_t errlen);
@@ -139,5 +155,14 @@ int capture_stats(struct capture *c, unsigned *received, unsigned *dropped);
 
 /* Stop: flush the pcap file, free everything. */
 void capture_close(struct capture *c);
+
+/* The filter program of a capture on "any", exposed for its tests: `prog`
+ * (compiled for DLT_LINUX_SLL2) behind a prefix that refuses outgoing
+ * packets on the interface `lo_ifindex`. Returns 0 and *out (free
+ * out->bf_insns), -EINVAL when the program is empty or would be too long,
+ * or -ENOMEM. */
+struct bpf_program;
+int capture_loopback_prefix(const struct bpf_program *prog, unsigned lo_ifindex,
+                            struct bpf_program *out);
 
 #endif

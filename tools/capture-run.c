@@ -4,13 +4,15 @@
  *   capture-run [--sandbox] [--iface IF] [--filter EXPR] [--pcap FILE]
  *               [--segments FILE] [--record DIR] [--snaplen N] -- PROGRAM [ARGS...]
  *
- * Starts a capture (libpcap, common/capture.h), runs PROGRAM, and keeps
- * capturing until it ends and the wire is quiet. Every segment goes to
- * --segments as one JSON line (ts_ns, proto, src, dst, flags, seq, ack,
- * win, len: seq and ack relative, as Wireshark shows them), loopback's
- * duplicates shown once; every packet goes to --pcap as captured. With
- * --sandbox, the capture and the program run in a private user and
- * network namespace (common/sandbox.h), so no host privilege is needed.
+ * Starts a capture (libpcap, common/capture.h) on --iface, by default
+ * "any" as the viewer does (loopback and every interface the program may
+ * use), runs PROGRAM, and keeps capturing until it ends and the wire is
+ * quiet. Every segment goes to --segments as one JSON line (ts_ns, proto,
+ * src, dst, flags, seq, ack, win, len: seq and ack relative, as Wireshark
+ * shows them), loopback's duplicates shown once; every packet goes to
+ * --pcap as captured. With --sandbox, the capture and the program run in
+ * a private user and network namespace (common/sandbox.h), so no host
+ * privilege is needed.
  *
  * --record DIR writes a recording (docs/recording-format.md): the trace of
  * the program's processes, its packets, and the TCP states the kernel
@@ -130,6 +132,13 @@ static void kstate_entry(const char *local, const char *peer, int state, unsigne
     keep(ts, line);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int on_kernel_socket(const struct diag_sock *d, void *arg)
 {
     (void)arg;
@@ -229,7 +238,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int sandbox = 0;
-    const char *iface = "lo", *filter = NULL, *pcap_path = NULL, *seg_path = NULL;
+    const char *iface = "any", *filter = NULL, *pcap_path = NULL, *seg_path = NULL;
     const char *record_dir = NULL;
     int snaplen = 0;
     int c;
@@ -311,16 +320,24 @@ int main(int argc, char **argv)
     int status = 0;
     int done = 0;
     /* Capture while the program runs, then 300 ms of quiet after it ends
-     * (the last ACK, a TIME_WAIT's last word). Bounded to 10 minutes. */
+     * (the last ACK, a TIME_WAIT's last word). Bounded to 10 minutes, by
+     * the clock: at full speed each packet may wake us. */
     struct pollfd pfd = {.fd = cap ? capture_fd(cap) : -1, .events = POLLIN};
     int quiet_ms = 0;
-    for (int round = 0; round < 60000 && quiet_ms < 300; round++) {
+    uint64_t start = mono_ns(), waited = 0;
+    while (quiet_ms < 300 && mono_ns() - start < 600 * 1000000000ull) {
         int n = poll(&pfd, 1, 10);
         int got = cap ? capture_poll(cap, on_segment, NULL) : 0;
         if (recording)
             poll_kernel();
-        if (!done && waitpid(pid, &status, WNOHANG) == pid)
-            done = 1;
+        /* Ask whether the program has ended in a lull, or every 10 ms:
+         * not once for every packet. */
+        uint64_t now = mono_ns();
+        if (n == 0 || now - waited >= 10000000) {
+            waited = now;
+            if (!done && waitpid(pid, &status, WNOHANG) == pid)
+                done = 1;
+        }
         if (done)
             quiet_ms = (n == 0 && got <= 0) ? quiet_ms + 10 : 0;
     }

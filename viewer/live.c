@@ -96,7 +96,7 @@ struct session {
     char status[160];
     char title[256];
     struct source_cache src; /* the source line shown */
-    struct capture *cap;     /* packets on lo, or NULL */
+    struct capture *cap;     /* packets on every interface (CAPTURE_IFACE), or NULL */
     char wire[320];          /* why there are no packets, or how they come */
     char filter[1024];       /* the capture filter in force */
     size_t filter_at;        /* the timeline length when it was last computed */
@@ -641,7 +641,12 @@ static int visit(const struct diag_sock *d, void *arg)
 
 /* --- the wire ----------------------------------------------------------- */
 
-/* Start capturing on loopback. Until the lesson has a port, nothing
+/* The interfaces the viewer captures on: all of them ("any"), so that a
+ * lesson talking to another host is seen too; loopback's second copy of
+ * each packet is refused in the kernel (capture.h). */
+#define CAPTURE_IFACE "any"
+
+/* Start capturing on every interface. Until the lesson has a port, nothing
  * passes the filter; each new port widens it (follow_ports). Without the
  * right to capture, say so and go on without packets. */
 static void start_capture(struct session *s)
@@ -652,7 +657,7 @@ static void start_capture(struct session *s)
     }
     char err[400];
     snprintf(s->filter, sizeof s->filter, "port 0"); /* nothing until a port is known */
-    int rc = capture_open(&s->cap, "lo", s->filter, 0, err, sizeof err);
+    int rc = capture_open(&s->cap, CAPTURE_IFACE, s->filter, 0, err, sizeof err);
     if (rc == -EPERM) {
         snprintf(s->wire, sizeof s->wire,
                  "no packets: capture needs CAP_NET_RAW: run as root, or "
@@ -753,7 +758,7 @@ static void write_meta(struct session *s, const char *dir)
     json_object_set_new(o, "v", json_integer(1));
     json_object_set_new(o, "created_ns", json_integer((json_int_t)real_ns()));
     json_object_set_new(o, "argv", av);
-    json_object_set_new(o, "capture", s->pcap_saved ? json_string("lo") : json_null());
+    json_object_set_new(o, "capture", s->pcap_saved ? json_string(CAPTURE_IFACE) : json_null());
     json_object_set_new(o, "note", s->wire[0] ? json_string(s->wire) : json_null());
     if (json_dump_file(o, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == -1)
         snprintf(s->status, sizeof s->status, "cannot write %.100s", path);

@@ -1,7 +1,8 @@
 /* Unit tests of common/capture.c: packets as bytes, parsed into segments. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
-#include <pcap/dlt.h>
+#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,137 @@ static void test_udp_icmp_ipv6(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(capture_describe(&s, d, sizeof d), "ICMP type 8"));
 }
 
+/* The IP packet of an Ethernet frame from build_tcp4, behind another link
+ * header: DLT_LINUX_SLL2 (20 bytes: type, reserved, interface index,
+ * hardware type, packet type, address length, address). */
+static size_t to_sll2(uint8_t *out, const uint8_t *eth, size_t n, uint32_t ifindex, uint8_t pkttype)
+{
+    memset(out, 0, 20);
+    out[0] = 0x08; /* IPv4 */
+    out[4] = (uint8_t)(ifindex >> 24), out[5] = (uint8_t)(ifindex >> 16);
+    out[6] = (uint8_t)(ifindex >> 8), out[7] = (uint8_t)ifindex;
+    out[8] = 0x03, out[9] = 0x04; /* ARPHRD_LOOPBACK */
+    out[10] = pkttype;
+    out[11] = 6;
+    memcpy(out + 20, eth + 14, n - 14);
+    return n - 14 + 20;
+}
+
+static void test_cooked_headers_and_vlan_tags(void)
+{
+    uint8_t eth[256], p[300];
+    size_t n = build_tcp4(eth, TCPF_SYN | TCPF_ACK, 77, 88, 1024, 3, NULL, 0);
+    struct segment want, s;
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, eth, n, &want), 0);
+    /* "any": DLT_LINUX_SLL2. */
+    size_t m = to_sll2(p, eth, n, 1, 0);
+    CU_ASSERT_EQUAL(capture_parse(DLT_LINUX_SLL2, p, m, &s), 0);
+    CU_ASSERT_STRING_EQUAL(s.src, want.src);
+    CU_ASSERT_STRING_EQUAL(s.dst, want.dst);
+    CU_ASSERT_EQUAL(s.seq, 77);
+    CU_ASSERT_EQUAL(s.ack, 88);
+    CU_ASSERT_EQUAL(s.len, 3);
+    /* Every cut before the end of the TCP header is refused (ASan watches). */
+    for (size_t cut = 0; cut < 20 + 20 + 20; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        memcpy(copy, p, cut);
+        CU_ASSERT_EQUAL(capture_parse(DLT_LINUX_SLL2, copy, cut, &s), -1);
+        free(copy);
+    }
+    /* DLT_LINUX_SLL with an 802.1Q tag: type 0x8100 at bytes 14-15, then
+     * the tag's control and the real type. */
+    memset(p, 0, 20);
+    p[14] = 0x81, p[16] = 0x00, p[17] = 0x64, p[18] = 0x08;
+    memcpy(p + 20, eth + 14, n - 14);
+    CU_ASSERT_EQUAL(capture_parse(DLT_LINUX_SLL, p, n - 14 + 20, &s), 0);
+    CU_ASSERT_STRING_EQUAL(s.src, want.src);
+    CU_ASSERT_EQUAL(s.seq, 77);
+    CU_ASSERT_EQUAL(capture_parse(DLT_LINUX_SLL, p, 19, &s), -1);
+    /* Ethernet with an 802.1ad tag. */
+    memcpy(p, eth, 12);
+    p[12] = 0x88, p[13] = 0xa8, p[14] = 0, p[15] = 5, p[16] = 0x08, p[17] = 0x00;
+    memcpy(p + 18, eth + 14, n - 14);
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n + 4, &s), 0);
+    CU_ASSERT_EQUAL(s.ack, 88);
+    /* A tag around something else than IP is not ours. */
+    p[16] = 0x08, p[17] = 0x06;
+    CU_ASSERT_EQUAL(capture_parse(DLT_EN10MB, p, n + 4, &s), -1);
+}
+
+/* Does the filter keep this packet? */
+static bool keeps(const struct bpf_program *prog, const uint8_t *p, size_t n)
+{
+    struct pcap_pkthdr h = {.caplen = (bpf_u_int32)n, .len = (bpf_u_int32)n};
+    return pcap_offline_filter(prog, &h, p) != 0;
+}
+
+static void test_any_refuses_only_loopbacks_outgoing_copy(void)
+{
+    pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL2, CAPTURE_SNAPLEN);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
+    struct bpf_program tcp, all, both;
+    CU_ASSERT_EQUAL_FATAL(pcap_compile(dead, &tcp, "tcp", 1, PCAP_NETMASK_UNKNOWN), 0);
+    CU_ASSERT_EQUAL_FATAL(pcap_compile(dead, &all, "", 1, PCAP_NETMASK_UNKNOWN), 0);
+    enum { LO = 1, ETH = 2, HOST = 0, OUTGOING = 4 };
+    uint8_t eth[256], p[300];
+    size_t n = build_tcp4(eth, TCPF_ACK, 1, 1, 100, 10, NULL, 0);
+
+    CU_ASSERT_EQUAL_FATAL(capture_loopback_prefix(&tcp, LO, &both), 0);
+    /* The prefix reads only the two fields the kernel can give a filter
+     * on a cooked socket (SKF_AD_IFINDEX, SKF_AD_PKTTYPE), so the kernel,
+     * not the capture, does the refusing. */
+    CU_ASSERT_EQUAL(both.bf_insns[0].code, BPF_LD | BPF_W | BPF_ABS);
+    CU_ASSERT_EQUAL(both.bf_insns[0].k, 4);
+    CU_ASSERT_EQUAL(both.bf_insns[2].code, BPF_LD | BPF_B | BPF_ABS);
+    CU_ASSERT_EQUAL(both.bf_insns[2].k, 10);
+    size_t m = to_sll2(p, eth, n, LO, OUTGOING);
+    CU_ASSERT_FALSE(keeps(&both, p, m)); /* loopback's first copy */
+    m = to_sll2(p, eth, n, LO, HOST);
+    CU_ASSERT_TRUE(keeps(&both, p, m)); /* its second */
+    m = to_sll2(p, eth, n, ETH, OUTGOING);
+    CU_ASSERT_TRUE(keeps(&both, p, m)); /* leaving eth0: the only copy */
+    m = to_sll2(p, eth, n, ETH, HOST);
+    CU_ASSERT_TRUE(keeps(&both, p, m));
+    /* The filter still applies behind the prefix. */
+    eth[14 + 9] = IPPROTO_UDP;
+    m = to_sll2(p, eth, n, ETH, OUTGOING);
+    CU_ASSERT_FALSE(keeps(&both, p, m));
+    free(both.bf_insns);
+
+    /* No filter: everything but loopback's outgoing copies. */
+    CU_ASSERT_EQUAL_FATAL(capture_loopback_prefix(&all, 7, &both), 0);
+    m = to_sll2(p, eth, n, 7, OUTGOING);
+    CU_ASSERT_FALSE(keeps(&both, p, m));
+    m = to_sll2(p, eth, n, ETH, OUTGOING);
+    CU_ASSERT_TRUE(keeps(&both, p, m));
+    free(both.bf_insns);
+
+    struct bpf_program empty = {0, NULL};
+    CU_ASSERT_EQUAL(capture_loopback_prefix(&empty, LO, &both), -EINVAL);
+    pcap_freecode(&tcp);
+    pcap_freecode(&all);
+    pcap_close(dead);
+}
+
+static void test_addresses_written_as_inet_ntop_writes_them(void)
+{
+    static const uint8_t hosts[][4] = {
+        {0, 0, 0, 0}, {10, 9, 100, 255}, {255, 255, 255, 255}, {192, 168, 1, 10}};
+    static const unsigned ports[] = {0, 9, 80, 65535};
+    uint8_t p[256];
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        size_t n = build_tcp4(p, TCPF_ACK, 1, 1, 100, 0, NULL, 0);
+        memcpy(p + 14 + 12, hosts[i], 4);
+        p[14 + 20] = (uint8_t)(ports[i] >> 8), p[14 + 21] = (uint8_t)ports[i];
+        struct segment s;
+        CU_ASSERT_EQUAL_FATAL(capture_parse(DLT_EN10MB, p, n, &s), 0);
+        char host[INET_ADDRSTRLEN], want[64];
+        inet_ntop(AF_INET, hosts[i], host, sizeof host);
+        snprintf(want, sizeof want, "%s:%u", host, ports[i]);
+        CU_ASSERT_STRING_EQUAL(s.src, want);
+    }
+}
+
 UNIT_MAIN("capture",
           {"a TCP segment's addresses, numbers, flags, window and length are read",
            test_tcp_fields},
@@ -180,4 +312,12 @@ UNIT_MAIN("capture",
           {"loopback's second copy of a packet is shown once; a later retransmission is not "
            "hidden",
            test_duplicates_shown_once},
-          {"UDP over IPv6 and an ICMP echo request are read", test_udp_icmp_ipv6});
+          {"UDP over IPv6 and an ICMP echo request are read", test_udp_icmp_ipv6},
+          {"IPv4 addresses and ports are written as inet_ntop writes them",
+           test_addresses_written_as_inet_ntop_writes_them},
+          {"packets behind the cooked headers of \"any\" and behind a VLAN tag are read, and "
+           "cut ones refused",
+           test_cooked_headers_and_vlan_tags},
+          {"on \"any\" the filter refuses loopback's outgoing copy of a packet and keeps one "
+           "leaving another interface",
+           test_any_refuses_only_loopbacks_outgoing_copy});
