@@ -40,6 +40,7 @@ def main():
     captured = {m: [] for m, _ in modes}
     drops = {m: [] for m, _ in modes}
     received = {m: [] for m, _ in modes}
+    trimmed = {m: [] for m, _ in modes}
     # Interleaved, so that drift on the machine hits every mode alike.
     for _ in range(a.runs):
         r = run(["unshare", "-rn", "sh", "-c", "ip link set lo up && exec %s tcp %d"
@@ -52,6 +53,8 @@ def main():
             m = re.search(r"\((\d+) packets captured, (\d+) dropped\)", r.stderr)
             received[mode].append(int(m.group(1)))
             drops[mode].append(int(m.group(2)))
+            t = re.search(r"(\d+) packets came so fast", r.stderr)
+            trimmed[mode].append(int(t.group(1)) if t else 0)
             os.unlink(pcap)
     p = statistics.median(plain)
     print("Capture of a bulk TCP transfer over loopback (%d MB, %d runs, median), the packets"
@@ -65,6 +68,9 @@ def main():
               % (mode, c, slower, "met" if slower <= 10 else "NOT met"))
         print("      packets seen by the capture %s, dropped by the kernel %s"
               % (received[mode], drops[mode]))
+        if any(trimmed[mode]):
+            print("      kept trimmed to their first 256 bytes, the capture being busy: %s"
+                  % trimmed[mode])
 
     rate, secs = 10000, 3
     r = run([cap, "--sandbox", "--filter", "udp", "--pcap", pcap, "--", bulk, "udp", str(rate),

@@ -396,6 +396,10 @@ enum prefix {
                     going out of another interface is kept, as it is its only copy */
 };
 
+/* The longest a captured packet waits in the kernel before the reader can
+ * have it. */
+#define TIMEOUT_MS 2
+
 /* The pcap file is written out at least this often. */
 #define FLUSH_NS 100000000ull
 
@@ -411,7 +415,28 @@ struct capture {
     unsigned frames;
     enum prefix prefix;
     unsigned lo_ifindex; /* PREFIX_ANY: the loopback interface's index */
+    char *filter;        /* the filter expression, to install again trimmed */
+    /* Whole packets, trimmed when busy (see count_for_trim). */
+    bool automatic, trimmed;
+    bool want_trim;
+    uint64_t window_ns, window_bytes, calm_since_ns, last_packet_ns; /* packet times */
+    unsigned long long trimmed_packets;
 };
+
+/* At full speed, whole packets cost a bulk transfer on loopback a copy of
+ * every byte into the capture's ring and another into the pcap file, and
+ * the kernel drops what the capture cannot keep up with. So a capture of
+ * whole packets that sees more than TRIM_ABOVE bytes a second keeps each
+ * packet's first TRIM_TO bytes (its headers and the start of its payload:
+ * all a sequence diagram shows) until the rate stays under TRIM_BELOW for
+ * CALM_NS. The kernel trims: the filter returns TRIM_TO instead of the
+ * whole length. A trimmed packet keeps its real length in the pcap file,
+ * which Wireshark shows as "Packet size limited during capture". */
+#define TRIM_ABOVE 32000000ull /* bytes a second: some 500 full segments */
+#define TRIM_BELOW 8000000ull
+#define TRIM_TO 256u
+#define TRIM_WINDOW_NS 10000000ull /* rates are measured over 10 ms */
+#define CALM_NS 1000000000ull
 
 /* On "lo" (Ethernet-like headers, the kernel runs the filter on the
  * packet as we see it) the prefix is
@@ -489,6 +514,75 @@ int capture_loopback_prefix(const struct bpf_program *prog, unsigned lo_ifindex,
     return 0;
 }
 
+/*
+ * A filter compiled for DLT_LINUX_SLL2, made fit for the kernel. On "any"
+ * the kernel runs a packet socket's filter on the IP packet alone, with
+ * no link header: a load past the 20-byte cooked header moves back by 20,
+ * and a load of one of its fields becomes the kernel's own value of it
+ * (protocol, interface index, device type, packet type). Returns 0, or -1
+ * when the program reads something this cannot move (then libpcap
+ * installs it). libpcap does the same when it installs a filter, but
+ * first installs one that refuses everything and empties the socket, so
+ * that packets that come meanwhile are lost unseen; attached here, one
+ * filter replaces the other at once.
+ */
+int capture_cook_for_kernel(struct bpf_program *prog)
+{
+    enum { HDR = 20 };
+    for (u_int i = 0; i < prog->bf_len; i++) {
+        struct bpf_insn *in = &prog->bf_insns[i];
+        int cls = BPF_CLASS(in->code), mode = BPF_MODE(in->code), size = BPF_SIZE(in->code);
+        if (cls != BPF_LD && cls != BPF_LDX)
+            continue;
+        if (mode == BPF_IMM || mode == BPF_MEM)
+            continue;
+        if (mode == BPF_LEN)
+            return -1; /* the length with or without the header: unclear */
+        if (in->k >= HDR) {
+            in->k -= HDR;
+            continue;
+        }
+        if (cls != BPF_LD || mode != BPF_ABS)
+            return -1;
+        int ad;
+        if (size == BPF_H && in->k == 0)
+            ad = SKF_AD_PROTOCOL;
+        else if (size == BPF_W && in->k == 4)
+            ad = SKF_AD_IFINDEX;
+        else if (size == BPF_H && in->k == 8)
+            ad = SKF_AD_HATYPE;
+        else if (size == BPF_B && in->k == 10)
+            ad = SKF_AD_PKTTYPE;
+        else
+            return -1;
+        in->k = (uint32_t)(SKF_AD_OFF + ad);
+    }
+    return 0;
+}
+
+/* Attach a program as the kernel takes it (SO_ATTACH_FILTER). */
+static int attach(pcap_t *p, const struct bpf_program *prog, char *err, size_t errlen)
+{
+    struct sock_filter *code = calloc(prog->bf_len, sizeof *code);
+    if (code == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (u_int i = 0; i < prog->bf_len; i++) {
+        const struct bpf_insn *in = &prog->bf_insns[i];
+        code[i] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
+    }
+    struct sock_fprog fprog = {.len = (unsigned short)prog->bf_len, .filter = code};
+    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    int e = errno;
+    free(code);
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot set the capture filter: %s", strerror(e));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int setfilter(pcap_t *p, struct bpf_program *prog, char *err, size_t errlen)
 {
     if (pcap_setfilter(p, prog) == -1) {
@@ -498,8 +592,18 @@ static int setfilter(pcap_t *p, struct bpf_program *prog, char *err, size_t errl
     return 0;
 }
 
+/* Keep at most `limit` bytes of each packet the program accepts (0: as
+ * compiled). A classic BPF filter's result is the number of bytes to
+ * keep. */
+void capture_trim_program(struct bpf_program *prog, unsigned limit)
+{
+    for (u_int i = 0; limit > 0 && i < prog->bf_len; i++)
+        if (prog->bf_insns[i].code == (BPF_RET | BPF_K) && prog->bf_insns[i].k > limit)
+            prog->bf_insns[i].k = limit;
+}
+
 static int set_filter(pcap_t *p, enum prefix prefix, unsigned lo_ifindex, const char *filter,
-                      char *err, size_t errlen)
+                      unsigned limit, char *err, size_t errlen)
 {
     if (filter == NULL)
         filter = "";
@@ -508,6 +612,7 @@ static int set_filter(pcap_t *p, enum prefix prefix, unsigned lo_ifindex, const 
         snprintf(err, errlen, "bad capture filter '%s': %s", filter, pcap_geterr(p));
         return -EINVAL;
     }
+    capture_trim_program(&prog, limit);
     int rc;
     if (prefix == PREFIX_LO) {
         rc = attach_lo(p, &prog, err, errlen);
@@ -515,7 +620,18 @@ static int set_filter(pcap_t *p, enum prefix prefix, unsigned lo_ifindex, const 
         struct bpf_program both;
         rc = capture_loopback_prefix(&prog, lo_ifindex, &both);
         if (rc == 0) {
-            rc = setfilter(p, &both, err, errlen);
+            struct bpf_program cooked = {both.bf_len, NULL};
+            cooked.bf_insns = malloc(both.bf_len * sizeof *both.bf_insns);
+            if (cooked.bf_insns != NULL) {
+                memcpy(cooked.bf_insns, both.bf_insns, both.bf_len * sizeof *both.bf_insns);
+                if (capture_cook_for_kernel(&cooked) == 0)
+                    rc = attach(p, &cooked, err, errlen);
+                else
+                    rc = setfilter(p, &both, err, errlen);
+                free(cooked.bf_insns);
+            } else {
+                rc = setfilter(p, &both, err, errlen);
+            }
             free(both.bf_insns);
         } else {
             snprintf(err, errlen, "%s",
@@ -553,14 +669,18 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         return fail(err, errlen, -ENODEV, "cannot capture on %s", pe);
     int whole = strcmp(iface, "any") == 0 ? CAPTURE_SNAPLEN_ANY : CAPTURE_SNAPLEN;
     pcap_set_snaplen(p, snaplen > 0 && snaplen < whole ? snaplen : whole);
-    /* Immediate: each packet is handed over as it comes, so the viewer
-     * can name a segment as the cause of the state change that follows. */
-    pcap_set_immediate_mode(p, 1);
+    /* Not immediate: the kernel packs packets, each in the room its own
+     * length takes, into blocks it hands over when full or TIMEOUT_MS
+     * old (TPACKET_V3). Immediate mode would give each packet a slot as
+     * large as the snapshot length (64 KiB) and wake the reader for each:
+     * a bulk transfer then lost packets and a third of its speed. A
+     * packet comes at most TIMEOUT_MS late; the viewer still names it as
+     * the cause of a transition it made (model.c takes a late segment). */
+    pcap_set_immediate_mode(p, 0);
+    pcap_set_timeout(p, TIMEOUT_MS);
     /* Room for bursts: a bulk transfer on loopback brings 64 KiB segments
-     * faster than a program is scheduled (512 of them; on "lo" and "any"
-     * each takes a 128 KiB block of the ring, whatever its size). */
+     * faster than a program is scheduled. */
     pcap_set_buffer_size(p, 32 << 20);
-    pcap_set_timeout(p, 10);
     int rc = pcap_activate(p);
     if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
         pcap_close(p);
@@ -595,7 +715,7 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
         if (lo_ifindex != 0 && pcap_set_datalink(p, DLT_LINUX_SLL2) == 0)
             prefix = PREFIX_ANY;
     }
-    if (set_filter(p, prefix, lo_ifindex, filter, err, errlen) < 0) {
+    if (set_filter(p, prefix, lo_ifindex, filter, 0, err, errlen) < 0) {
         pcap_close(p);
         return -EINVAL;
     }
@@ -613,6 +733,12 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
     c->pcap = p;
     c->prefix = prefix;
     c->lo_ifindex = lo_ifindex;
+    c->automatic = !(snaplen > 0 && snaplen < whole);
+    c->filter = strdup(filter != NULL ? filter : "");
+    if (c->filter == NULL) {
+        capture_close(c);
+        return fail(err, errlen, -ENOMEM, "%s", "out of memory");
+    }
     c->linktype = pcap_datalink(p);
     /* A program started after this does not inherit the capture. */
     int fd = pcap_get_selectable_fd(p);
@@ -624,7 +750,77 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
 
 int capture_set_filter(struct capture *c, const char *filter, char *err, size_t errlen)
 {
-    return set_filter(c->pcap, c->prefix, c->lo_ifindex, filter, err, errlen);
+    char *copy = strdup(filter != NULL ? filter : "");
+    if (copy == NULL)
+        return fail(err, errlen, -ENOMEM, "%s", "out of memory");
+    int rc = set_filter(c->pcap, c->prefix, c->lo_ifindex, copy, c->trimmed ? TRIM_TO : 0, err,
+                        errlen);
+    if (rc == 0) {
+        free(c->filter);
+        c->filter = copy;
+    } else {
+        free(copy);
+    }
+    return rc;
+}
+
+/* Count a packet's bytes (at the kernel's time of it, `ns`); once a
+ * window is over, decide whether to trim. The filter is changed between
+ * reads of the ring (apply_trim), not while libpcap walks it. */
+static void count_for_trim(struct capture *c, uint64_t ns, uint32_t len)
+{
+    if (!c->automatic)
+        return;
+    c->last_packet_ns = ns;
+    if (c->window_ns == 0 || ns < c->window_ns)
+        c->window_ns = ns;
+    c->window_bytes += len;
+    if (ns - c->window_ns < TRIM_WINDOW_NS)
+        return;
+    uint64_t rate = c->window_bytes * 1000000000ull / (ns - c->window_ns);
+    c->window_ns = ns;
+    c->window_bytes = 0;
+    if (!c->trimmed && rate > TRIM_ABOVE) {
+        c->want_trim = true;
+        pcap_breakloop(c->pcap);
+    } else if (c->trimmed && rate < TRIM_BELOW) {
+        if (c->calm_since_ns == 0)
+            c->calm_since_ns = ns;
+    } else {
+        c->calm_since_ns = 0;
+    }
+}
+
+/* Trim, or keep whole packets again once calm (at `now`, the kernel's
+ * clock, a packet's time when packets still come). */
+static void apply_trim(struct capture *c, uint64_t now)
+{
+    char err[256];
+    if (c->want_trim) {
+        c->want_trim = false;
+        if (set_filter(c->pcap, c->prefix, c->lo_ifindex, c->filter, TRIM_TO, err, sizeof err) == 0)
+            c->trimmed = true;
+        c->calm_since_ns = 0;
+        return;
+    }
+    if (!c->trimmed)
+        return;
+    /* Calm: a second of slow packets, or none at all. */
+    bool calm = (c->calm_since_ns != 0 && now - c->calm_since_ns >= CALM_NS) ||
+                (now > c->last_packet_ns && now - c->last_packet_ns >= CALM_NS);
+    if (calm && set_filter(c->pcap, c->prefix, c->lo_ifindex, c->filter, 0, err, sizeof err) == 0) {
+        c->trimmed = false;
+        c->calm_since_ns = 0;
+        c->window_ns = 0;
+        c->window_bytes = 0;
+    }
+}
+
+unsigned long long capture_trimmed(const struct capture *c, bool *now)
+{
+    if (now != NULL)
+        *now = c->trimmed;
+    return c->trimmed_packets;
 }
 
 int capture_fd(const struct capture *c)
@@ -666,11 +862,15 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     if (c->dump != NULL)
         pcap_dump((u_char *)c->dump, h, bytes);
     c->frames++;
+    uint64_t ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
+    count_for_trim(c, ns, h->len);
+    if (h->caplen < h->len && c->trimmed)
+        c->trimmed_packets++;
     struct segment s;
     if (capture_parse(c->linktype, bytes, h->caplen, &s) == -1)
         return;
     s.frame = c->frames;
-    s.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * 1000ull;
+    s.ts_ns = ns;
     /* The link header differs between the two copies on "any"; the IP
      * packet does not. */
     int off = link_offset(c->linktype, bytes, h->caplen);
@@ -696,12 +896,19 @@ int capture_poll(struct capture *c, capture_fn fn, void *arg)
         int n = pcap_dispatch(c->pcap, BATCH, on_packet, (u_char *)c);
         if (n == PCAP_ERROR)
             return -EIO;
+        if (n == PCAP_ERROR_BREAK) {
+            apply_trim(c, c->last_packet_ns);
+            continue;
+        }
         if (n < BATCH)
             break;
     }
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    apply_trim(c, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
+    uint64_t now = now_ns();
     /* Write the pcap file out now and then, not after every packet. */
     if (c->dump != NULL) {
-        uint64_t now = now_ns();
         if (now - c->flushed_ns >= FLUSH_NS) {
             pcap_dump_flush(c->dump);
             c->flushed_ns = now;
@@ -750,5 +957,6 @@ void capture_close(struct capture *c)
         pcap_dump_close(c->dump);
     pcap_close(c->pcap);
     capture_tracker_free(c->tracker);
+    free(c->filter);
     free(c);
 }

@@ -150,6 +150,24 @@ int capture_poll(struct capture *c, capture_fn fn, void *arg);
  * Returns how many segments were handed to `fn`. */
 int capture_drain(struct capture *c, capture_fn fn, void *arg);
 
+/* A capture of whole packets (snaplen 0) that gets more than some 32 MB a
+ * second of them keeps only the first 256 bytes of each (headers and the
+ * start of the payload) until the rate has stayed under 8 MB/s for a
+ * second: at full speed, copying whole packets would slow the transfer
+ * and lose packets. Returns how many packets were kept so trimmed, and in
+ * *now (unless NULL) whether it trims now. */
+unsigned long long capture_trimmed(const struct capture *c, bool *now);
+
+/* Keep at most `limit` bytes of each packet a compiled filter accepts
+ * (0: as compiled). */
+struct bpf_program;
+void capture_trim_program(struct bpf_program *prog, unsigned limit);
+
+/* Make a program compiled for DLT_LINUX_SLL2 fit for the kernel's filter
+ * of an "any" capture (which sees the IP packet without the cooked
+ * header). Returns 0, or -1 when it reads what cannot be moved. */
+int capture_cook_for_kernel(struct bpf_program *prog);
+
 /* Packets the kernel received for the capture and those it dropped. */
 int capture_stats(struct capture *c, unsigned *received, unsigned *dropped);
 

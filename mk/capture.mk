@@ -35,3 +35,7 @@ $(MERMAID_DIR)/check.mjs: tests/integration/mermaid_check.mjs
 	$(Q)cp $< $@
 
 TEST_PREREQS += $(MERMAID_DIR)/check.mjs
+
+# The bulk transfer the busy-capture test runs (tests/integration/
+# test_capture.py), built with everything else so that it never skips.
+EXTRA_PROGRAMS += $(BUILD)/bench/bulk-plain

@@ -350,6 +350,12 @@ int main(int argc, char **argv)
         capture_stats(cap, &recv, &drop);
         fprintf(stderr, "capture-run: %lu segments shown (%u packets captured, %u dropped)\n",
                 segments, recv, drop);
+        unsigned long long trimmed = capture_trimmed(cap, NULL);
+        if (trimmed > 0)
+            fprintf(stderr,
+                    "capture-run: %llu packets came so fast that only their first bytes were "
+                    "kept (trimmed)\n",
+                    trimmed);
         capture_close(cap);
     }
     if (seg_out != NULL)

@@ -1,6 +1,7 @@
 /* Unit tests of common/capture.c: packets as bytes, parsed into segments. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -282,6 +283,64 @@ static void test_any_refuses_only_loopbacks_outgoing_copy(void)
     pcap_close(dead);
 }
 
+static void test_filters_for_the_kernel(void)
+{
+    pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL2, CAPTURE_SNAPLEN_ANY);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
+    struct bpf_program prog, both;
+    CU_ASSERT_EQUAL_FATAL(
+        pcap_compile(dead, &prog, "tcp port 80 or icmp", 1, PCAP_NETMASK_UNKNOWN), 0);
+    CU_ASSERT_EQUAL_FATAL(capture_loopback_prefix(&prog, 1, &both), 0);
+    struct bpf_program cooked = {both.bf_len, malloc(both.bf_len * sizeof *both.bf_insns)};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cooked.bf_insns);
+    memcpy(cooked.bf_insns, both.bf_insns, both.bf_len * sizeof *both.bf_insns);
+    CU_ASSERT_EQUAL_FATAL(capture_cook_for_kernel(&cooked), 0);
+    /* Every load of the packet moves back past the 20-byte cooked header;
+     * a load of one of its fields becomes the kernel's value of it. */
+    int protocol = 0, ifindex = 0, pkttype = 0;
+    for (u_int i = 0; i < both.bf_len; i++) {
+        const struct bpf_insn *a = &both.bf_insns[i], *b = &cooked.bf_insns[i];
+        CU_ASSERT_EQUAL(a->code, b->code);
+        int cls = BPF_CLASS(a->code), mode = BPF_MODE(a->code);
+        bool load = (cls == BPF_LD || cls == BPF_LDX) && mode != BPF_IMM && mode != BPF_MEM;
+        if (!load) {
+            CU_ASSERT_EQUAL(a->k, b->k);
+        } else if (a->k >= 20) {
+            CU_ASSERT_EQUAL(b->k, a->k - 20);
+        } else {
+            CU_ASSERT_EQUAL(mode, BPF_ABS);
+            protocol += a->k == 0 && b->k == (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL);
+            ifindex += a->k == 4 && b->k == (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX);
+            pkttype += a->k == 10 && b->k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE);
+        }
+    }
+    CU_ASSERT(protocol > 0 && ifindex == 1 && pkttype == 1);
+    free(cooked.bf_insns);
+    free(both.bf_insns);
+    pcap_freecode(&prog);
+
+    /* A filter on the packet's length is left to libpcap. */
+    CU_ASSERT_EQUAL_FATAL(pcap_compile(dead, &prog, "less 100", 1, PCAP_NETMASK_UNKNOWN), 0);
+    CU_ASSERT_EQUAL(capture_cook_for_kernel(&prog), -1);
+    pcap_freecode(&prog);
+
+    /* Trimmed: what the filter accepts, it keeps at most 256 bytes of;
+     * what it refuses stays refused. */
+    CU_ASSERT_EQUAL_FATAL(pcap_compile(dead, &prog, "tcp", 1, PCAP_NETMASK_UNKNOWN), 0);
+    capture_trim_program(&prog, 256);
+    int accept = 0, refuse = 0;
+    for (u_int i = 0; i < prog.bf_len; i++) {
+        if (prog.bf_insns[i].code != (BPF_RET | BPF_K))
+            continue;
+        CU_ASSERT(prog.bf_insns[i].k == 0 || prog.bf_insns[i].k == 256);
+        accept += prog.bf_insns[i].k == 256;
+        refuse += prog.bf_insns[i].k == 0;
+    }
+    CU_ASSERT(accept > 0 && refuse > 0);
+    pcap_freecode(&prog);
+    pcap_close(dead);
+}
+
 static void test_addresses_written_as_inet_ntop_writes_them(void)
 {
     static const uint8_t hosts[][4] = {
@@ -320,4 +379,7 @@ UNIT_MAIN("capture",
            test_cooked_headers_and_vlan_tags},
           {"on \"any\" the filter refuses loopback's outgoing copy of a packet and keeps one "
            "leaving another interface",
-           test_any_refuses_only_loopbacks_outgoing_copy});
+           test_any_refuses_only_loopbacks_outgoing_copy},
+          {"a filter for \"any\" is moved past the cooked header for the kernel, whose own "
+           "values stand for the header's fields; a trimmed filter keeps 256 bytes",
+           test_filters_for_the_kernel});
