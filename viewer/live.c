@@ -1311,11 +1311,24 @@ int live_run(const struct live_opts *o, char *err, size_t errsize)
         if (r > 0 && (pf[1].revents & POLLIN))
             accept_conns(s);
         size_t before = s->tl.len;
-        if (r > 0 && cap_at >= 0 && (pf[cap_at].revents & POLLIN) &&
+        /* A capture keeping packets trimmed is also read when nothing
+         * came, so that it goes back to whole packets once calm. */
+        bool trimming = false;
+        if (s->cap != NULL)
+            capture_trimmed(s->cap, &trimming);
+        if (cap_at >= 0 && ((r > 0 && (pf[cap_at].revents & POLLIN)) || trimming) &&
             capture_poll(s->cap, on_segment, s) < 0) {
             snprintf(s->wire, sizeof s->wire, "capture stopped: cannot read packets");
             capture_close(s->cap);
             s->cap = NULL;
+        }
+        if (s->cap != NULL) {
+            bool now_trims;
+            capture_trimmed(s->cap, &now_trims);
+            if (now_trims != trimming)
+                note(s, now_trims ? "packets come fast: the capture keeps the first 256 bytes "
+                                    "of each (headers and the start of the payload)"
+                                  : "the capture keeps whole packets again");
         }
         /* Rings first, then connections, each in a bounded batch, so a
          * flood from one process cannot starve the keyboard or the screen. */
