@@ -246,15 +246,22 @@ const char *capture_flags_text(uint8_t flags, char *buf, size_t size)
         const char *name;
     } names[] = {{TCPF_SYN, "SYN"}, {TCPF_FIN, "FIN"}, {TCPF_RST, "RST"},
                  {TCPF_PSH, "PSH"}, {TCPF_URG, "URG"}, {TCPF_ACK, "ACK"}};
+    /* Built without printf: this names every packet captured. */
     size_t o = 0;
+    if (size == 0)
+        return buf;
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(flags & names[i].bit))
             continue;
-        int n = snprintf(buf + o, size - o, "%s%s", o ? "+" : "", names[i].name);
-        if (n < 0 || (size_t)n >= size - o)
+        size_t n = strlen(names[i].name) + (o ? 1 : 0);
+        if (o + n >= size)
             break;
-        o += (size_t)n;
+        if (o)
+            buf[o++] = '+';
+        memcpy(buf + o, names[i].name, strlen(names[i].name));
+        o += strlen(names[i].name);
+        buf[o] = '\0';
     }
     if (o == 0)
         snprintf(buf, size, "none");

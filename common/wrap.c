@@ -403,6 +403,72 @@ static const char *preview(const void *buf, size_t len, char *out, size_t size)
     return out;
 }
 
+/* A call's text, built without printf: sends and receives, the calls a
+ * busy program makes most, each build one. */
+struct text {
+    char *buf;
+    size_t size, len;
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+    if (t->len + 1 >= t->size)
+        return;
+    if (n > t->size - 1 - t->len)
+        n = t->size - 1 - t->len;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+    text_put(t, s, strlen(s));
+}
+
+static void text_num(struct text *t, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    text_put(t, d + i, sizeof d - i);
+}
+
+/* "send(3, \"hello\", 5, 0)", "recv(3, buf, 64, 0)", "read(3, buf, 64)":
+ * `data` (the bytes sent) or NULL for "buf"; `flags` NULL for none. */
+static void data_args(struct call *c, const char *name, int fd, const void *data, size_t len,
+                      const int *flags)
+{
+    struct text t = {c->args, sizeof c->args, 0};
+    c->args[0] = '\0';
+    text_str(&t, name);
+    text_put(&t, "(", 1);
+    if (fd < 0)
+        text_put(&t, "-", 1);
+    text_num(&t, (unsigned long long)(fd < 0 ? -(long long)fd : fd));
+    if (data != NULL) {
+        char esc[64];
+        size_t n = len < 20 ? len : 20;
+        json_escape_bytes(data, n, esc, sizeof esc);
+        text_put(&t, ", \"", 3);
+        text_str(&t, esc);
+        text_str(&t, len > n ? "\"...," : "\",");
+    } else {
+        text_put(&t, ", buf,", 6);
+    }
+    text_put(&t, " ", 1);
+    text_num(&t, len);
+    if (flags != NULL) {
+        char f[96];
+        text_put(&t, ", ", 2);
+        text_str(&t, name_msgflags(*flags, f, sizeof f));
+    }
+    text_put(&t, ")", 1);
+}
+
 static void set_addr(struct event *e, const struct sockaddr *sa, socklen_t len)
 {
     struct sock_kind k;
@@ -595,9 +661,7 @@ ssize_t WRAP(send)(int fd, const void *buf, size_t len, int flags)
         return REAL(send)(fd, buf, len, flags);
     struct call c;
     call_begin(&c, "send", fd);
-    char p[96], f[96];
-    snprintf(c.args, sizeof c.args, "send(%d, %s, %zu, %s)", fd, preview(buf, len, p, sizeof p),
-             len, name_msgflags(flags, f, sizeof f));
+    data_args(&c, "send", fd, buf, len, &flags);
     call_announce(&c);
     ssize_t r = REAL(send)(fd, buf, len, flags);
     int err = errno;
@@ -699,9 +763,7 @@ ssize_t WRAP(recv)(int fd, void *buf, size_t len, int flags)
         return REAL(recv)(fd, buf, len, flags);
     struct call c;
     call_begin(&c, "recv", fd);
-    char f[96];
-    snprintf(c.args, sizeof c.args, "recv(%d, buf, %zu, %s)", fd, len,
-             name_msgflags(flags, f, sizeof f));
+    data_args(&c, "recv", fd, NULL, len, &flags);
     call_announce(&c);
     ssize_t r = REAL(recv)(fd, buf, len, flags);
     int err = errno;
@@ -780,7 +842,7 @@ ssize_t WRAP(read)(int fd, void *buf, size_t len)
     }
     struct call c;
     call_begin(&c, "read", fd);
-    snprintf(c.args, sizeof c.args, "read(%d, buf, %zu)", fd, len);
+    data_args(&c, "read", fd, NULL, len, NULL);
     call_announce(&c);
     ssize_t r = REAL(read)(fd, buf, len);
     int err = errno;
@@ -800,8 +862,7 @@ ssize_t WRAP(write)(int fd, const void *buf, size_t len)
     }
     struct call c;
     call_begin(&c, "write", fd);
-    char p[96];
-    snprintf(c.args, sizeof c.args, "write(%d, %s, %zu)", fd, preview(buf, len, p, sizeof p), len);
+    data_args(&c, "write", fd, buf, len, NULL);
     call_announce(&c);
     ssize_t r = REAL(write)(fd, buf, len);
     int err = errno;

@@ -938,15 +938,23 @@ static struct msock *drop_kernel_twin(struct model *m, struct msock *keep)
 }
 
 /* Take what an event says of its socket. */
+/* Copy a string into a field, cut to its size (this runs for every event). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void take_fields(struct model *m, struct msock *s, const struct ev *e, const char *cause,
                         size_t at)
 {
     if (e->sock != NULL)
-        snprintf(s->sock, sizeof s->sock, "%s", e->sock);
+        copy_str(s->sock, sizeof s->sock, e->sock);
     if (e->local != NULL)
-        snprintf(s->local, sizeof s->local, "%s", e->local);
+        copy_str(s->local, sizeof s->local, e->local);
     if (e->peer != NULL)
-        snprintf(s->peer, sizeof s->peer, "%s", e->peer);
+        copy_str(s->peer, sizeof s->peer, e->peer);
     if (e->rxq >= 0) {
         s->rxq = e->rxq;
         s->txq = e->txq;
@@ -970,8 +978,10 @@ bool call_receives(const char *call)
 
 static void apply_call(struct model *m, const struct ev *e, struct mproc *p, size_t at)
 {
-    char cause[64];
-    snprintf(cause, sizeof cause, "%s() by %s", e->call ? e->call : "?", p ? p->role : "?");
+    /* What made a transition; only a call that saw a state can make one. */
+    char cause[64] = "";
+    if (e->state != TCPS_NONE)
+        snprintf(cause, sizeof cause, "%s() by %s", e->call ? e->call : "?", p ? p->role : "?");
     m->calls++;
     m->last_call = (long)at;
     if (e->err != NULL)
