@@ -52,9 +52,14 @@ int ring_create(struct ring *r)
 int ring_put(struct ring *r, const char *line, size_t len)
 {
     uint64_t head = atomic_load_explicit(&r->h->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->h->tail, memory_order_acquire);
-    if (head - tail > RING_DATA || len > RING_DATA - (head - tail))
-        return -1;
+    /* The reader's line is read again only when the room last seen is
+     * not enough. */
+    uint64_t tail = r->tail_seen;
+    if (head - tail > RING_DATA || len > RING_DATA - (head - tail)) {
+        tail = r->tail_seen = atomic_load_explicit(&r->h->tail, memory_order_acquire);
+        if (head - tail > RING_DATA || len > RING_DATA - (head - tail))
+            return -1;
+    }
     size_t at = (size_t)(head % RING_DATA), first = RING_DATA - at;
     if (first > len)
         first = len;

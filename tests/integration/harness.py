@@ -271,7 +271,7 @@ class TracedConn:
     memfd); events then wait in the ring, and the socket carries step
     events and doorbells. messages() gives every event line in order."""
 
-    HEADER = 64
+    HEADER = 192  # head at 0, tail at 64, asleep at 128, size at 132
 
     def __init__(self, sock):
         self.sock = sock
@@ -283,7 +283,8 @@ class TracedConn:
         import struct
         if self.ring is None:
             return []
-        head, tail = struct.unpack_from("<QQ", self.ring, 0)
+        head = struct.unpack_from("<Q", self.ring, 0)[0]
+        tail = struct.unpack_from("<Q", self.ring, 64)[0]
         n = head - tail
         assert 0 <= n <= self.size, "ring positions out of bounds: head %d tail %d" % (head, tail)
         at = tail % self.size
@@ -291,7 +292,7 @@ class TracedConn:
         data = self.ring[self.HEADER + at:self.HEADER + at + first] + \
             self.ring[self.HEADER:self.HEADER + n - first]
         assert data.endswith(b"\n") or not data, "the ring holds a part of a line: %r" % data[-80:]
-        struct.pack_into("<Q", self.ring, 8, head)
+        struct.pack_into("<Q", self.ring, 64, head)
         return data.splitlines(keepends=True)
 
     def messages(self):
@@ -317,7 +318,7 @@ class TracedConn:
                 assert self.ring is None, "a second ring"
                 total = os.fstat(fds[0]).st_size
                 self.ring = mmap.mmap(fds[0], total)
-                self.size = struct.unpack_from("<I", self.ring, 20)[0]
+                self.size = struct.unpack_from("<I", self.ring, 132)[0]
                 assert self.size + self.HEADER == total, (self.size, total)
                 for fd in fds:
                     os.close(fd)
