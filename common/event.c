@@ -131,12 +131,10 @@ static void put_mem(struct out *o, const char *s, size_t n)
         return;
     if (n >= o->cap - o->len) {
         o->full = true;
-        o->buf[o->len] = '\0';
         return;
     }
     memcpy(o->buf + o->len, s, n);
     o->len += n;
-    o->buf[o->len] = '\0';
 }
 
 static void put(struct out *o, const char *s)
@@ -165,37 +163,41 @@ static void put_i(struct out *o, long long v)
     }
 }
 
-/* ,"key": */
-static void put_key(struct out *o, const char *key)
-{
-    put_mem(o, ",\"", 2);
-    put(o, key);
-    put_mem(o, "\":", 2);
-}
+/* ,"key": -- keys are literals, their text made when compiling. */
+#define put_key(o, key) put_mem((o), ",\"" key "\":", sizeof(",\"" key "\":") - 1)
+#define put_str(o, key, val) put_str_at((o), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (val))
+#define put_int_field(o, key, v) (put_key(o, key), put_i((o), (v)))
 
-static void put_str(struct out *o, const char *key, const char *val)
+static void put_str_at(struct out *o, const char *key, size_t keylen, const char *val)
 {
-    put_key(o, key);
+    put_mem(o, key, keylen);
     if (val == NULL) {
         put_mem(o, "null", 4);
         return;
     }
     /* A long text (a note, a call's arguments) is cut, and says so, so
-     * the rest of the event still fits in one line. */
-    char esc[EVENT_STR_MAX + 4];
+     * the rest of the event still fits in one line. It is escaped where
+     * it goes, when there is room. */
     size_t len = strlen(val);
+    size_t room = o->full ? 0 : o->cap - o->len;
+    if (room > EVENT_STR_MAX + 8) {
+        char *at = o->buf + o->len;
+        at[0] = '"';
+        size_t used = json_escape_bytes(val, len, at + 1, EVENT_STR_MAX);
+        size_t n = 1 + strlen(at + 1);
+        o->len += n;
+        if (used < len)
+            put_mem(o, "...", 3);
+        put_mem(o, "\"", 1);
+        return;
+    }
+    char esc[EVENT_STR_MAX + 4];
     size_t used = json_escape_bytes(val, len, esc, EVENT_STR_MAX);
     if (used < len)
         strcat(esc, "...");
     put_mem(o, "\"", 1);
     put(o, esc);
     put_mem(o, "\"", 1);
-}
-
-static void put_int_field(struct out *o, const char *key, long long v)
-{
-    put_key(o, key);
-    put_i(o, v);
 }
 
 static void encode(const struct event *e, struct out *o, size_t preview)
@@ -276,6 +278,8 @@ static void encode(const struct event *e, struct out *o, size_t preview)
         put_u(o, (unsigned long long)e->dropped);
     }
     put(o, "}\n");
+    if (!o->full)
+        o->buf[o->len] = '\0';
 }
 
 size_t event_encode(const struct event *e, char *buf, size_t cap)
