@@ -668,7 +668,7 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, const char 
 }
 
 int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
-                 char *err, size_t errlen)
+                 bool at_once, char *err, size_t errlen)
 {
     char pe[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(iface, pe);
@@ -682,8 +682,11 @@ int capture_open(struct capture **out, const char *iface, const char *filter, in
      * large as the snapshot length (64 KiB) and wake the reader for each:
      * a bulk transfer then lost packets and a third of its speed. A
      * packet comes at most TIMEOUT_MS late; the viewer still names it as
-     * the cause of a transition it made (model.c takes a late segment). */
-    pcap_set_immediate_mode(p, 0);
+     * the cause of a transition it made (model.c takes a late segment),
+     * unless the socket has moved on meanwhile. A session watched one
+     * call at a time asks for each packet at once (`at_once`): there a
+     * packet's moment matters and speed does not. */
+    pcap_set_immediate_mode(p, at_once);
     pcap_set_timeout(p, TIMEOUT_MS);
     /* Room for bursts: a bulk transfer on loopback brings 64 KiB segments
      * faster than a program is scheduled. */

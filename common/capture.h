@@ -109,7 +109,10 @@ struct capture;
  * pcap-filter expression (`filter`, e.g. "tcp port 9000 or icmp"; NULL:
  * everything), keeping at most `snaplen` bytes of each packet (0: whole
  * packets, CAPTURE_SNAPLEN, CAPTURE_SNAPLEN_ANY on "any"; 128 keeps the
- * headers, which costs far less at full speed). Returns 0 and *out, or a
+ * headers, which costs far less at full speed). Packets are handed over
+ * in blocks, each at most 2 ms after its first packet, or with `at_once`
+ * each as it comes (for a session watched a call at a time, where a
+ * packet's moment matters more than speed). Returns 0 and *out, or a
  * negative errno with a sentence in `err`: -EPERM when CAP_NET_RAW is
  * missing (the sentence names the ways to get it), -ENODEV for an unknown
  * interface, -EINVAL for a bad filter.
@@ -121,7 +124,7 @@ struct capture;
  * interface is kept: it is its only copy.
  */
 int capture_open(struct capture **out, const char *iface, const char *filter, int snaplen,
-                 char *err, size_t errlen);
+                 bool at_once, char *err, size_t errlen);
 
 /* Change the filter of a running capture (as capture_open's `filter`), e.g.
  * when a program's ports become known. Returns 0 or -EINVAL with a

@@ -285,7 +285,7 @@ int main(int argc, char **argv)
             pcap_path = record_pcap_path(rec);
     }
     struct capture *cap = NULL;
-    if (capture_open(&cap, iface, filter, snaplen, err, sizeof err) != 0) {
+    if (capture_open(&cap, iface, filter, snaplen, false, err, sizeof err) != 0) {
         if (rec == NULL) {
             fprintf(stderr, "capture-run: %s\n", err);
             return 3;

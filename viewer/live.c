@@ -657,7 +657,9 @@ static void start_capture(struct session *s)
     }
     char err[400];
     snprintf(s->filter, sizeof s->filter, "port 0"); /* nothing until a port is known */
-    int rc = capture_open(&s->cap, CAPTURE_IFACE, s->filter, 0, err, sizeof err);
+    /* Stepping, each packet is wanted at once: it may cause the transition
+     * the next step shows. */
+    int rc = capture_open(&s->cap, CAPTURE_IFACE, s->filter, 0, s->o->step, err, sizeof err);
     if (rc == -EPERM) {
         snprintf(s->wire, sizeof s->wire,
                  "no packets: capture needs CAP_NET_RAW: run as root, or "
