@@ -161,6 +161,14 @@ def test_connections_share_the_server_port(ctx):
             la, pa = f[-2], f[-1]
             held.add((pa.rsplit(":", 1)[0], int(pa.rsplit(":", 1)[1]),
                       la.rsplit(":", 1)[0], int(la.rsplit(":", 1)[1])))
+    if not client_tuples <= held:
+        # Where did the others go? Every state, both ends, for the record.
+        ctx.ss("sport", "=", ":%d" % port, "or", "dport", "=", ":%d" % port)
+        for e in ev:
+            if e.get("call") in ("close", "recv", "shutdown"):
+                ctx.log("%s %s fd %s ret %s %s %s %s" % (e["role"], e["call"], e.get("fd"),
+                                                         e.get("ret"), e.get("local"),
+                                                         e.get("peer"), e.get("state")))
     assert client_tuples <= held, "ss shows %s, the lesson printed %s" % (held, client_tuples)
 
 
