@@ -98,11 +98,28 @@ def test_port_names_and_ranges(ctx):
         assert " %d %s" % (port, socket.getservbyport(port, "tcp")) in line[0], line
 
 
+def tcp_aborts():
+    """The kernel's counts of aborted connections (/proc/net/netstat)."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    out = {}
+    for names, values in zip(lines[0::2], lines[1::2]):
+        for k, v in zip(names.split()[1:], values.split()[1:]):
+            if k.startswith("TCPAbort"):
+                out[k] = int(v)
+    return out
+
+
 def test_connections_share_the_server_port(ctx):
     """N connections print N distinct 4-tuples that share the server's port and differ in the client's port."""
     n = 5
     trace = ctx.path("t.jsonl")
+    aborts = tcp_aborts()
     r = ctx.run([ctx.lesson(LESSON), "--connections", str(n), "--trace", trace], check=True)
+    aborts = {k: v - aborts.get(k, 0) for k, v in tcp_aborts().items()}
     clients = CLIENT_LINE.findall(r.stdout)
     servers = SERVER_LINE.findall(r.stdout)
     assert len(clients) == n and len(servers) == n, r
@@ -162,8 +179,10 @@ def test_connections_share_the_server_port(ctx):
             held.add((pa.rsplit(":", 1)[0], int(pa.rsplit(":", 1)[1]),
                       la.rsplit(":", 1)[0], int(la.rsplit(":", 1)[1])))
     if not client_tuples <= held:
-        # Where did the others go? Every state, both ends, for the record.
+        # Where did the others go? Every state, both ends, for the record,
+        # and the machine's count of connections aborted meanwhile.
         ctx.ss("sport", "=", ":%d" % port, "or", "dport", "=", ":%d" % port)
+        ctx.log("TCP aborts during the run (machine-wide): %s" % aborts)
         for e in ev:
             if e.get("call") in ("close", "recv", "shutdown"):
                 ctx.log("%s %s fd %s ret %s %s %s %s" % (e["role"], e["call"], e.get("fd"),
