@@ -445,6 +445,29 @@ struct capture {
 #define TRIM_WINDOW_NS 10000000ull /* rates are measured over 10 ms */
 #define CALM_NS 1000000000ull
 
+/* Attach a program as the kernel takes it (SO_ATTACH_FILTER). */
+static int attach(pcap_t *p, const struct bpf_program *prog, char *err, size_t errlen)
+{
+    struct sock_filter *code = calloc(prog->bf_len, sizeof *code);
+    if (code == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (u_int i = 0; i < prog->bf_len; i++) {
+        const struct bpf_insn *in = &prog->bf_insns[i];
+        code[i] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
+    }
+    struct sock_fprog fprog = {.len = (unsigned short)prog->bf_len, .filter = code};
+    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    int e = errno;
+    free(code);
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot set the capture filter: %s", strerror(e));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* On "lo" (Ethernet-like headers, the kernel runs the filter on the
  * packet as we see it) the prefix is
  *
@@ -457,34 +480,24 @@ struct capture {
 static int attach_lo(pcap_t *p, const struct bpf_program *prog, char *err, size_t errlen)
 {
     enum { PREFIX = 3 };
-    size_t n = prog->bf_len + PREFIX;
-    if (n > BPF_MAXINSNS) {
+    if (prog->bf_len > BPF_MAXINSNS - PREFIX) {
         snprintf(err, errlen, "the capture filter is too long");
         return -EINVAL;
     }
-    struct sock_filter *code = calloc(n, sizeof *code);
-    if (code == NULL) {
+    struct bpf_program both = {prog->bf_len + PREFIX, calloc(prog->bf_len + PREFIX,
+                                                             sizeof *prog->bf_insns)};
+    if (both.bf_insns == NULL) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    size_t at = 0;
-    code[at++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
-                                              (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
-    code[at++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
-    code[at++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-    for (u_int i = 0; i < prog->bf_len; i++) {
-        const struct bpf_insn *in = &prog->bf_insns[i];
-        code[at++] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
-    }
-    struct sock_fprog fprog = {.len = (unsigned short)n, .filter = code};
-    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-    int e = errno;
-    free(code);
-    if (rc == -1) {
-        snprintf(err, errlen, "cannot set the capture filter: %s", strerror(e));
-        return -EINVAL;
-    }
-    return 0;
+    both.bf_insns[0] = (struct bpf_insn)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+                                                 (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+    both.bf_insns[1] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+    both.bf_insns[2] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, 0);
+    memcpy(both.bf_insns + PREFIX, prog->bf_insns, prog->bf_len * sizeof *prog->bf_insns);
+    int rc = attach(p, &both, err, errlen);
+    free(both.bf_insns);
+    return rc;
 }
 
 /* On "any" the kernel hands over packets without a link header and
@@ -567,28 +580,6 @@ int capture_cook_for_kernel(struct bpf_program *prog)
     return 0;
 }
 
-/* Attach a program as the kernel takes it (SO_ATTACH_FILTER). */
-static int attach(pcap_t *p, const struct bpf_program *prog, char *err, size_t errlen)
-{
-    struct sock_filter *code = calloc(prog->bf_len, sizeof *code);
-    if (code == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    for (u_int i = 0; i < prog->bf_len; i++) {
-        const struct bpf_insn *in = &prog->bf_insns[i];
-        code[i] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
-    }
-    struct sock_fprog fprog = {.len = (unsigned short)prog->bf_len, .filter = code};
-    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
-    int e = errno;
-    free(code);
-    if (rc == -1) {
-        snprintf(err, errlen, "cannot set the capture filter: %s", strerror(e));
-        return -EINVAL;
-    }
-    return 0;
-}
 
 static int setfilter(pcap_t *p, struct bpf_program *prog, char *err, size_t errlen)
 {

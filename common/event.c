@@ -8,6 +8,7 @@
 
 #include "errnames.h"
 #include "sockstate.h"
+#include "textbuf.h"
 
 void event_init(struct event *e)
 {
@@ -115,64 +116,26 @@ size_t json_escape_bytes(const void *data, size_t len, char *out, size_t cap)
     return i;
 }
 
-/* A small appender over a fixed buffer: once full, further text is dropped
- * and `full` is set, so the caller can retry with less. */
-struct out {
-    char *buf;
-    size_t cap, len;
-    bool full;
-};
-
-/* Append `n` bytes. Every field goes through here: an event is encoded
- * after every traced call, so this avoids printf's cost on that path. */
-static void put_mem(struct out *o, const char *s, size_t n)
-{
-    if (o->full)
-        return;
-    if (n >= o->cap - o->len) {
-        o->full = true;
-        return;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-}
-
-static void put(struct out *o, const char *s)
-{
-    put_mem(o, s, strlen(s));
-}
-
-static void put_u(struct out *o, unsigned long long v)
-{
-    char tmp[24];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put_mem(o, tmp + i, sizeof tmp - i);
-}
-
-static void put_i(struct out *o, long long v)
+static void put_i(struct textbuf *o, long long v)
 {
     if (v < 0) {
-        put_mem(o, "-", 1);
-        put_u(o, 0ull - (unsigned long long)v);
+        textbuf_put(o, "-", 1);
+        textbuf_uint(o, 0ull - (unsigned long long)v);
     } else {
-        put_u(o, (unsigned long long)v);
+        textbuf_uint(o, (unsigned long long)v);
     }
 }
 
 /* ,"key": -- keys are literals, their text made when compiling. */
-#define put_key(o, key) put_mem((o), ",\"" key "\":", sizeof(",\"" key "\":") - 1)
+#define put_key(o, key) textbuf_put((o), ",\"" key "\":", sizeof(",\"" key "\":") - 1)
 #define put_str(o, key, val) put_str_at((o), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (val))
 #define put_int_field(o, key, v) (put_key(o, key), put_i((o), (v)))
 
-static void put_str_at(struct out *o, const char *key, size_t keylen, const char *val)
+static void put_str_at(struct textbuf *o, const char *key, size_t keylen, const char *val)
 {
-    put_mem(o, key, keylen);
+    textbuf_put(o, key, keylen);
     if (val == NULL) {
-        put_mem(o, "null", 4);
+        textbuf_put(o, "null", 4);
         return;
     }
     /* A long text (a note, a call's arguments) is cut, and says so, so
@@ -187,27 +150,27 @@ static void put_str_at(struct out *o, const char *key, size_t keylen, const char
         size_t n = 1 + strlen(at + 1);
         o->len += n;
         if (used < len)
-            put_mem(o, "...", 3);
-        put_mem(o, "\"", 1);
+            textbuf_put(o, "...", 3);
+        textbuf_put(o, "\"", 1);
         return;
     }
     char esc[EVENT_STR_MAX + 4];
     size_t used = json_escape_bytes(val, len, esc, EVENT_STR_MAX);
     if (used < len)
         strcat(esc, "...");
-    put_mem(o, "\"", 1);
-    put(o, esc);
-    put_mem(o, "\"", 1);
+    textbuf_put(o, "\"", 1);
+    textbuf_str(o, esc);
+    textbuf_put(o, "\"", 1);
 }
 
-static void encode(const struct event *e, struct out *o, size_t preview)
+static void encode(const struct event *e, struct textbuf *o, size_t preview)
 {
-    put(o, "{\"v\":");
+    textbuf_str(o, "{\"v\":");
     put_i(o, TRACE_FORMAT_VERSION);
     put_key(o, "seq");
-    put_u(o, (unsigned long long)e->seq);
+    textbuf_uint(o, (unsigned long long)e->seq);
     put_key(o, "ts_ns");
-    put_u(o, (unsigned long long)e->ts_ns);
+    textbuf_uint(o, (unsigned long long)e->ts_ns);
     put_int_field(o, "pid", (int)e->pid);
     put_int_field(o, "ppid", (int)e->ppid);
     put_str(o, "role", e->role);
@@ -217,13 +180,13 @@ static void encode(const struct event *e, struct out *o, size_t preview)
     if (e->fd >= 0)
         put_int_field(o, "fd", e->fd);
     else
-        put(o, ",\"fd\":null");
+        textbuf_str(o, ",\"fd\":null");
     if (e->fd2 >= 0)
         put_int_field(o, "fd2", e->fd2);
     if (e->call != NULL && strcmp(e->kind ? e->kind : "", "call") == 0)
         put_int_field(o, "ret", e->ret);
     else
-        put(o, ",\"ret\":null");
+        textbuf_str(o, ",\"ret\":null");
     put_str(o, "errno", e->err ? errno_name(e->err) : NULL);
     put_str(o, "sock", e->sock);
     put_str(o, "local", e->local[0] ? e->local : NULL);
@@ -239,17 +202,17 @@ static void encode(const struct event *e, struct out *o, size_t preview)
     if (e->src_file != NULL) {
         char esc[512];
         json_escape_bytes(e->src_file, strlen(e->src_file), esc, sizeof esc);
-        put(o, ",\"src\":\"");
-        put(o, esc);
-        put_mem(o, ":", 1);
+        textbuf_str(o, ",\"src\":\"");
+        textbuf_str(o, esc);
+        textbuf_put(o, ":", 1);
         put_i(o, e->src_line);
-        put_mem(o, "\"", 1);
+        textbuf_put(o, "\"", 1);
     } else {
-        put(o, ",\"src\":null");
+        textbuf_str(o, ",\"src\":null");
     }
     if (e->dur_ns) {
         put_key(o, "dur_ns");
-        put_u(o, (unsigned long long)e->dur_ns);
+        textbuf_uint(o, (unsigned long long)e->dur_ns);
     }
     if (e->what != NULL)
         put_str(o, "what", e->what);
@@ -261,25 +224,25 @@ static void encode(const struct event *e, struct out *o, size_t preview)
         if (e->data != NULL && n > 0) {
             char esc[EVENT_PREVIEW * 6 + 8];
             size_t used = json_escape_bytes(e->data, n, esc, sizeof esc);
-            put(o, ",\"data\":\"");
-            put(o, esc);
-            put(o, "\",\"hex\":\"");
+            textbuf_str(o, ",\"data\":\"");
+            textbuf_str(o, esc);
+            textbuf_str(o, "\",\"hex\":\"");
             static const char digits[] = "0123456789abcdef";
             const unsigned char *d = e->data;
             for (size_t i = 0; i < used; i++) {
                 char h[2] = {digits[d[i] >> 4], digits[d[i] & 15]};
-                put_mem(o, h, 2);
+                textbuf_put(o, h, 2);
             }
-            put(o, used < (size_t)e->bytes ? "\",\"trunc\":true" : "\",\"trunc\":false");
+            textbuf_str(o, used < (size_t)e->bytes ? "\",\"trunc\":true" : "\",\"trunc\":false");
         }
     }
     if (e->dropped) {
         put_key(o, "dropped");
-        put_u(o, (unsigned long long)e->dropped);
+        textbuf_uint(o, (unsigned long long)e->dropped);
     }
-    put(o, "}\n");
+    textbuf_str(o, "}\n");
     if (!o->full)
-        o->buf[o->len] = '\0';
+        textbuf_end(o);
 }
 
 size_t event_encode(const struct event *e, char *buf, size_t cap)
@@ -287,7 +250,7 @@ size_t event_encode(const struct event *e, char *buf, size_t cap)
     /* Try the full preview, then less, then none: the line must stay whole. */
     static const size_t previews[] = {EVENT_PREVIEW, 16, 0};
     for (size_t i = 0; i < sizeof previews / sizeof previews[0]; i++) {
-        struct out o = {.buf = buf, .cap = cap, .len = 0, .full = false};
+        struct textbuf o = {.buf = buf, .cap = cap, .len = 0, .full = false};
         encode(e, &o, previews[i]);
         if (!o.full)
             return o.len;

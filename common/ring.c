@@ -147,3 +147,8 @@ bool ring_sleep(struct ring *r)
     }
     return true;
 }
+
+void ring_awake(struct ring *r)
+{
+    atomic_store(&r->h->asleep, 0);
+}

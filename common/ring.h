@@ -79,4 +79,7 @@ size_t ring_take(struct ring *r, char *buf, size_t max, bool *bad);
  * nothing) when bytes already wait. */
 bool ring_sleep(struct ring *r);
 
+/* The reader woke by itself: no doorbell needed. */
+void ring_awake(struct ring *r);
+
 #endif

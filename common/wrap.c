@@ -49,6 +49,7 @@
 #include "quiet.h"
 #include "sockstate.h"
 #include "step.h"
+#include "textbuf.h"
 #include "trace.h"
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
@@ -393,48 +394,23 @@ static void call_end(struct call *c, long long ret, int err, int truth_fd)
     errno = err;
 }
 
-/* A short quoted preview of data for the call's text: "hello\n". */
-static const char *preview(const void *buf, size_t len, char *out, size_t size)
+/* A short quoted preview of data for the call's text: "hello\n", or
+ * "the first twenty by"... when longer. */
+static void put_preview(struct textbuf *t, const void *buf, size_t len)
 {
     char esc[64];
     size_t n = len < 20 ? len : 20;
     json_escape_bytes(buf, n, esc, sizeof esc);
-    snprintf(out, size, "\"%s\"%s", esc, len > n ? "..." : "");
-    return out;
+    textbuf_put(t, "\"", 1);
+    textbuf_str(t, esc);
+    textbuf_str(t, len > n ? "\"..." : "\"");
 }
 
-/* A call's text, built without printf: sends and receives, the calls a
- * busy program makes most, each build one. */
-struct text {
-    char *buf;
-    size_t size, len;
-};
-
-static void text_put(struct text *t, const char *s, size_t n)
+static const char *preview(const void *buf, size_t len, char *out, size_t size)
 {
-    if (t->len + 1 >= t->size)
-        return;
-    if (n > t->size - 1 - t->len)
-        n = t->size - 1 - t->len;
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
-static void text_str(struct text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
-static void text_num(struct text *t, unsigned long long v)
-{
-    char d[24];
-    size_t i = sizeof d;
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    text_put(t, d + i, sizeof d - i);
+    struct textbuf t = {.buf = out, .cap = size};
+    put_preview(&t, buf, len);
+    return textbuf_end(&t);
 }
 
 /* "send(3, \"hello\", 5, 0)", "recv(3, buf, 64, 0)", "read(3, buf, 64)":
@@ -442,31 +418,28 @@ static void text_num(struct text *t, unsigned long long v)
 static void data_args(struct call *c, const char *name, int fd, const void *data, size_t len,
                       const int *flags)
 {
-    struct text t = {c->args, sizeof c->args, 0};
-    c->args[0] = '\0';
-    text_str(&t, name);
-    text_put(&t, "(", 1);
+    /* Built without printf: sends and receives, the calls a busy program
+     * makes most, each build one. */
+    struct textbuf t = {.buf = c->args, .cap = sizeof c->args};
+    textbuf_str(&t, name);
+    textbuf_put(&t, "(", 1);
     if (fd < 0)
-        text_put(&t, "-", 1);
-    text_num(&t, (unsigned long long)(fd < 0 ? -(long long)fd : fd));
-    if (data != NULL) {
-        char esc[64];
-        size_t n = len < 20 ? len : 20;
-        json_escape_bytes(data, n, esc, sizeof esc);
-        text_put(&t, ", \"", 3);
-        text_str(&t, esc);
-        text_str(&t, len > n ? "\"...," : "\",");
-    } else {
-        text_put(&t, ", buf,", 6);
-    }
-    text_put(&t, " ", 1);
-    text_num(&t, len);
+        textbuf_put(&t, "-", 1);
+    textbuf_uint(&t, (unsigned long long)(fd < 0 ? -(long long)fd : fd));
+    textbuf_put(&t, ", ", 2);
+    if (data != NULL)
+        put_preview(&t, data, len);
+    else
+        textbuf_put(&t, "buf", 3);
+    textbuf_put(&t, ", ", 2);
+    textbuf_uint(&t, len);
     if (flags != NULL) {
         char f[96];
-        text_put(&t, ", ", 2);
-        text_str(&t, name_msgflags(*flags, f, sizeof f));
+        textbuf_put(&t, ", ", 2);
+        textbuf_str(&t, name_msgflags(*flags, f, sizeof f));
     }
-    text_put(&t, ")", 1);
+    textbuf_put(&t, ")", 1);
+    textbuf_end(&t);
 }
 
 static void set_addr(struct event *e, const struct sockaddr *sa, socklen_t len)

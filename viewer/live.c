@@ -478,7 +478,7 @@ static void rings_awake(struct session *s)
 {
     for (int i = 0; i < s->nconns; i++)
         if (s->conns[i].ring.h != NULL)
-            atomic_store(&s->conns[i].ring.h->asleep, 0);
+            ring_awake(&s->conns[i].ring);
 }
 
 /* The connection whose process has waited longest, or -1. */

@@ -424,11 +424,6 @@ void ev_parse_lines(const char *buf, size_t n, ev_line_fn fn, void *arg)
     }
 }
 
-struct ev *ev_packet(const char *json, char *why, size_t whysize)
-{
-    return ev_parse(json, strlen(json), why, whysize);
-}
-
 struct ev *ev_packet_of(const struct segment *seg, const char *flags)
 {
     static const char *const protos[] = {[IPPROTO_TCP] = "tcp", [IPPROTO_UDP] = "udp",

@@ -81,11 +81,9 @@ struct ev *ev_kernel_state(uint64_t ts_ns, const char *local, const char *peer, 
 /* A remark of the viewer itself: "the lesson ended (exit 0)". */
 struct ev *ev_viewer_note(uint64_t ts_ns, const char *text);
 
-/* A packet on the wire: `json` is its line as record_segment_json()
- * (common/record.h) writes it. */
-struct ev *ev_packet(const char *json, char *why, size_t whysize);
-/* The same entry made from a captured segment at once, with no JSON
- * between (`flags`: capture_flags_text's words for TCP, "" otherwise). */
+/* A packet on the wire, made from a captured segment (`flags`:
+ * capture_flags_text's words for TCP, "" otherwise); ev_parse reads the
+ * same entry back from its line in a recording. */
 struct segment;
 struct ev *ev_packet_of(const struct segment *seg, const char *flags);
 /* A line the program printed on its terminal. */

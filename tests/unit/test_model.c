@@ -35,7 +35,7 @@ static void check_packet(const struct segment *seg)
         capture_flags_text(seg->flags, flags, sizeof flags);
     struct ev *direct = ev_packet_of(seg, flags);
     CU_ASSERT_FATAL(record_segment_json(seg, seg->frame, line, sizeof line) > 0);
-    struct ev *read = ev_packet(line, why, sizeof why);
+    struct ev *read = ev_parse(line, strlen(line), why, sizeof why);
     CU_ASSERT_FATAL(direct != NULL && read != NULL);
     CU_ASSERT_EQUAL(direct->kind, EK_PACKET);
     CU_ASSERT_EQUAL(direct->kind, read->kind);

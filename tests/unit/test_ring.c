@@ -96,8 +96,13 @@ static void test_doorbell(void)
     char got[16];
     bool bad;
     CU_ASSERT_EQUAL(ring_take(&r, got, sizeof got, &bad), 6);
-    /* A reader awake is not rung. */
+    /* A reader awake is not rung, nor one that woke by itself. */
     CU_ASSERT_EQUAL(ring_put(&w, "d\n", 2), 0);
+    CU_ASSERT(!ring_sleep(&r));
+    CU_ASSERT_EQUAL(ring_take(&r, got, sizeof got, &bad), 2);
+    CU_ASSERT(ring_sleep(&r));
+    ring_awake(&r);
+    CU_ASSERT_EQUAL(ring_put(&w, "e\n", 2), 0);
     ring_close(&w);
     ring_close(&r);
 }
