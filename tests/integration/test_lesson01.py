@@ -99,7 +99,9 @@ def test_port_names_and_ranges(ctx):
 
 
 def tcp_aborts():
-    """The kernel's counts of aborted connections (/proc/net/netstat)."""
+    """The kernel's counts of aborted connections, loss probes and TIME_WAIT
+    sockets killed or recycled (/proc/net/netstat): a loss probe that sends
+    a FIN again can draw a reset that ends the peer's TIME_WAIT."""
     try:
         with open("/proc/net/netstat") as f:
             lines = f.read().splitlines()
@@ -108,7 +110,7 @@ def tcp_aborts():
     out = {}
     for names, values in zip(lines[0::2], lines[1::2]):
         for k, v in zip(names.split()[1:], values.split()[1:]):
-            if k.startswith("TCPAbort"):
+            if k.startswith(("TCPAbort", "TCPLossProbe", "TW", "TCPTimeWait")):
                 out[k] = int(v)
     return out
 
@@ -182,7 +184,8 @@ def test_connections_share_the_server_port(ctx):
         # Where did the others go? Every state, both ends, for the record,
         # and the machine's count of connections aborted meanwhile.
         ctx.ss("sport", "=", ":%d" % port, "or", "dport", "=", ":%d" % port)
-        ctx.log("TCP aborts during the run (machine-wide): %s" % aborts)
+        ctx.log("TCP aborts, loss probes and TIME_WAIT counts during the run "
+                "(machine-wide): %s" % aborts)
         for e in ev:
             if e.get("call") in ("close", "recv", "shutdown"):
                 ctx.log("%s %s fd %s ret %s %s %s %s" % (e["role"], e["call"], e.get("fd"),
